@@ -1,0 +1,63 @@
+"""What the registry stores about one artifact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class ArtifactType(StrEnum):
+    MODEL = "model"
+    DATASET = "dataset"
+    CODE = "code"
+
+
+class SourceHost(StrEnum):
+    HUGGING_FACE = "huggingface"
+    GITHUB = "github"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """An upstream repository, normalized from whatever URL form the client sent.
+
+    ``key`` identifies the source across ingests (e.g. ``hf:model:google-bert/bert-base-uncased``,
+    ``github:openai/whisper``): one artifact per key, one in-flight ingest per key.
+    """
+
+    host: SourceHost
+    type: ArtifactType
+    repo_id: str  # "org/name" on Hugging Face (or a legacy "name"), "owner/repo" on GitHub
+    key: str
+    canonical_url: str
+
+    @property
+    def default_name(self) -> str:
+        return self.repo_id.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class BlobRef:
+    key: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    id: str
+    name: str
+    type: ArtifactType
+    source_url: str  # exactly as the client sent it
+    source: SourceRef
+    revision: str | None  # upstream commit the stored bundle was built from
+    readme: str
+    license: str | None
+    size_bytes: int  # upstream download size (weights and files), not the bundle's
+    blob: BlobRef
+    created_at: datetime
+    created_by: str
+    ingest_id: str
+    upstream: dict[str, Any] = field(default_factory=dict)  # small summary of upstream metadata

@@ -1,0 +1,110 @@
+"""All MongoDB queries about artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from app.artifacts.entities import Artifact, ArtifactType, BlobRef, SourceHost, SourceRef
+from app.artifacts.errors import DuplicateSourceError
+from app.storage.mongo import Database, Document, next_sequence
+
+
+class ArtifactRepository:
+    def __init__(self, db: Database) -> None:
+        self._collection = db["artifacts"]
+        self._db = db
+
+    async def ensure_indexes(self) -> None:
+        await self._collection.create_index("source_key", unique=True)
+        await self._collection.create_index("name")
+
+    async def next_id(self) -> str:
+        return str(await next_sequence(self._db, "artifact_id"))
+
+    async def get(self, artifact_id: str) -> Artifact | None:
+        doc = await self._collection.find_one({"_id": artifact_id})
+        return None if doc is None else _from_document(doc)
+
+    async def get_many(self, ids: Sequence[str]) -> list[Artifact | None]:
+        """Artifacts in the order of ``ids`` (None where missing): one round trip."""
+        docs = {d["_id"]: d async for d in self._collection.find({"_id": {"$in": list(ids)}})}
+        return [None if (d := docs.get(i)) is None else _from_document(d) for i in ids]
+
+    async def find_by_source(self, source_key: str) -> Artifact | None:
+        doc = await self._collection.find_one({"source_key": source_key})
+        return None if doc is None else _from_document(doc)
+
+    async def insert(self, artifact: Artifact) -> Artifact:
+        """Store a new artifact. Inserting the same id again for the same ingest is a no-op
+        (a retried job); any other clash on the source is a :class:`DuplicateSourceError`."""
+        try:
+            await self._collection.insert_one(_to_document(artifact))
+        except DuplicateKeyError:
+            existing = await self.get(artifact.id)
+            if existing is not None and existing.ingest_id == artifact.ingest_id:
+                return existing
+            other = await self.find_by_source(artifact.source.key)
+            raise DuplicateSourceError(artifact.source.key, other.id if other else None) from None
+        return artifact
+
+    async def delete(self, artifact_id: str) -> bool:
+        result = await self._collection.delete_one({"_id": artifact_id})
+        return result.deleted_count == 1
+
+    async def count(self) -> int:
+        return await self._collection.count_documents({})
+
+
+def _to_document(a: Artifact) -> Document:
+    return {
+        "_id": a.id,
+        "name": a.name,
+        "type": a.type.value,
+        "source_url": a.source_url,
+        "source_key": a.source.key,
+        "source": {
+            "host": a.source.host.value,
+            "type": a.source.type.value,
+            "repo_id": a.source.repo_id,
+            "canonical_url": a.source.canonical_url,
+        },
+        "revision": a.revision,
+        "readme": a.readme,
+        "license": a.license,
+        "size_bytes": a.size_bytes,
+        "blob": {"key": a.blob.key, "size": a.blob.size, "sha256": a.blob.sha256},
+        "created_at": a.created_at,
+        "created_by": a.created_by,
+        "ingest_id": a.ingest_id,
+        "upstream": a.upstream,
+    }
+
+
+def _from_document(d: Document) -> Artifact:
+    source: dict[str, Any] = d["source"]
+    blob: dict[str, Any] = d["blob"]
+    return Artifact(
+        id=d["_id"],
+        name=d["name"],
+        type=ArtifactType(d["type"]),
+        source_url=d["source_url"],
+        source=SourceRef(
+            host=SourceHost(source["host"]),
+            type=ArtifactType(source["type"]),
+            repo_id=source["repo_id"],
+            key=d["source_key"],
+            canonical_url=source["canonical_url"],
+        ),
+        revision=d.get("revision"),
+        readme=d.get("readme") or "",
+        license=d.get("license"),
+        size_bytes=int(d.get("size_bytes") or 0),
+        blob=BlobRef(key=blob["key"], size=int(blob["size"]), sha256=blob["sha256"]),
+        created_at=d["created_at"],
+        created_by=d["created_by"],
+        ingest_id=d["ingest_id"],
+        upstream=dict(d.get("upstream") or {}),
+    )

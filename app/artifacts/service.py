@@ -1,0 +1,125 @@
+"""Rules for stored artifacts: writing one atomically across blob and document stores,
+reading, downloading and deleting."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.artifacts.bundle import build_bundle
+from app.artifacts.entities import Artifact, BlobRef, SourceRef
+from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError
+from app.artifacts.repository import ArtifactRepository
+from app.clock import utcnow
+from app.ports import BlobStore
+from app.upstream.snapshots import SourceSnapshot
+
+log = logging.getLogger(__name__)
+_UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class NewArtifact:
+    """What an ingest hands over to be stored."""
+
+    id: str
+    name: str
+    source_url: str
+    source: SourceRef
+    snapshot: SourceSnapshot
+    requester: str
+    ingest_id: str
+
+
+class ArtifactService:
+    def __init__(self, repo: ArtifactRepository, blobs: BlobStore, *, url_ttl: int) -> None:
+        self._repo = repo
+        self._blobs = blobs
+        self._url_ttl = url_ttl
+
+    async def get(self, artifact_id: str) -> Artifact:
+        artifact = await self._repo.get(artifact_id)
+        if artifact is None:
+            raise ArtifactNotFoundError(artifact_id)
+        return artifact
+
+    async def find(self, artifact_id: str) -> Artifact | None:
+        return await self._repo.get(artifact_id)
+
+    async def get_many(self, ids: Sequence[str]) -> list[Artifact | None]:
+        return await self._repo.get_many(ids)
+
+    async def find_by_source(self, source_key: str) -> Artifact | None:
+        return await self._repo.find_by_source(source_key)
+
+    async def reserve_id(self) -> str:
+        return await self._repo.next_id()
+
+    async def download_url(self, artifact: Artifact) -> str:
+        filename = f"{_UNSAFE_FILENAME.sub('_', artifact.name) or artifact.id}.zip"
+        return await self._blobs.download_url(
+            artifact.blob.key, filename=filename, ttl_seconds=self._url_ttl
+        )
+
+    async def store(self, new: NewArtifact) -> Artifact:
+        """Write the bundle, then the document. A failed blob write leaves no document; a
+        failed document write removes the blob; storing the same ingest twice is a no-op."""
+        existing = await self._repo.get(new.id)
+        if existing is not None and existing.ingest_id == new.ingest_id:
+            return existing
+        other = await self._repo.find_by_source(new.source.key)
+        if other is not None:
+            raise DuplicateSourceError(new.source.key, other.id)
+        created_at = utcnow()
+        record = {
+            "id": new.id,
+            "name": new.name,
+            "type": new.source.type.value,
+            "source_url": new.source_url,
+            "source": new.source.canonical_url,
+            "revision": new.snapshot.revision,
+            "license": new.snapshot.license,
+            "created_at": created_at.isoformat(),
+            "created_by": new.requester,
+        }
+        data = await asyncio.to_thread(build_bundle, new.snapshot.files, record)
+        key = f"artifacts/{new.id}/bundle.zip"
+        stored = await self._blobs.put(key, data, content_type="application/zip")
+        artifact = Artifact(
+            id=new.id,
+            name=new.name,
+            type=new.source.type,
+            source_url=new.source_url,
+            source=new.source,
+            revision=new.snapshot.revision,
+            readme=new.snapshot.readme,
+            license=new.snapshot.license,
+            size_bytes=new.snapshot.size_bytes,
+            blob=BlobRef(stored.key, stored.size, stored.sha256),
+            created_at=created_at,
+            created_by=new.requester,
+            ingest_id=new.ingest_id,
+            upstream=new.snapshot.summary,
+        )
+        try:
+            return await self._repo.insert(artifact)
+        except BaseException:
+            await self._discard_blob(key)
+            raise
+
+    async def delete(self, artifact_id: str) -> Artifact:
+        """Remove the blob, then the document: if the second step fails, deleting again
+        finishes the job instead of leaving an unreachable blob behind."""
+        artifact = await self.get(artifact_id)
+        await self._blobs.delete(artifact.blob.key)
+        await self._repo.delete(artifact_id)
+        return artifact
+
+    async def _discard_blob(self, key: str) -> None:
+        try:
+            await asyncio.shield(self._blobs.delete(key))
+        except Exception:
+            log.exception("could not remove blob %s after a failed document write", key)

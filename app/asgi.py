@@ -1,0 +1,75 @@
+"""Composition root of the API process: the only module that imports ``schema``.
+
+Run with ``tmr serve`` (embedded backends) or any ASGI server:
+``uvicorn --factory app.asgi:create_app``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi.config import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from strawberry.litestar import make_graphql_controller
+
+from app.errors import AppError
+from app.http.deps import provide_services
+from app.http.downloads import download
+from app.http.errors import app_error_to_response
+from app.http.system import health
+from app.resources import build_services, open_resources
+from app.settings import Settings, get_settings
+from schema import build_schema, get_context
+
+STATIC_DIR = Path(__file__).parent / "static"
+GRAPHIQL_ASSETS = "/static/graphiql"
+# GraphiQL's page loads react, graphiql and friends from a CDN; the same files ship with the
+# app under GRAPHIQL_ASSETS (byte-identical, so the page's integrity hashes still hold).
+_CDN_ASSET = re.compile(r"https://unpkg\.com/(@?[^@\"]+)@[^/\"]+/")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_resources(settings) as resources:
+            app.state.services = await build_services(resources)
+            yield
+
+    base = make_graphql_controller(
+        build_schema(),
+        path="/graphql",
+        context_getter=get_context,
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+
+    class GraphQLController(base):  # type: ignore[valid-type,misc]
+        @property
+        def graphql_ide_html(self) -> str:
+            html: str = super().graphql_ide_html
+            return _CDN_ASSET.sub(rf"{GRAPHIQL_ASSETS}/\1/", html)
+
+    return Litestar(
+        route_handlers=[
+            health,
+            download,
+            GraphQLController,
+            create_static_files_router(
+                path=GRAPHIQL_ASSETS,
+                directories=[STATIC_DIR / "graphiql"],
+                include_in_schema=False,
+            ),
+        ],
+        lifespan=[lifespan],
+        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        exception_handlers={AppError: app_error_to_response},
+        openapi_config=OpenAPIConfig(title="Trustworthy Model Registry", version="0.1.0"),
+        request_max_body_size=1024 * 1024,
+    )

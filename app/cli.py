@@ -1,0 +1,98 @@
+"""``tmr``: the registry's command line.
+
+This is a process entry point like ``app.asgi``: it composes the API and the worker, so it is
+the one place outside ``workers`` that imports it (see the import-linter contracts)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+
+import uvicorn
+
+from app.asgi import create_app
+from app.embedded import embedded_backends
+from app.settings import Settings, get_settings
+from workers.settings import build_worker
+
+log = logging.getLogger("tmr")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tmr", description="Trustworthy Model Registry")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the registry (API + an in-process worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not run a worker in this process (run `tmr worker` instead)",
+    )
+    commands.add_parser("worker", help="run a queue worker against TMR_REDIS_URL/TMR_MONGO_URL")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port, with_worker=not args.no_worker)
+    return _worker(settings)
+
+
+def _serve(settings: Settings, host: str, port: int, *, with_worker: bool) -> int:
+    if "public_url" not in settings.model_fields_set:
+        public_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - mapping, not binding
+        settings = settings.model_copy(update={"public_url": f"http://{public_host}:{port}"})
+    with embedded_backends(
+        settings.data_dir, mongo=settings.embedded_mongo, redis=settings.embedded_redis
+    ) as embedded:
+        updates = {}
+        if settings.embedded_mongo:
+            updates["mongo_url"] = embedded.mongo_url
+        if settings.embedded_redis:
+            updates["redis_url"] = embedded.redis_url
+        settings = settings.model_copy(update=updates)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve_async(settings, host, port, with_worker=with_worker))
+    return 0
+
+
+async def _serve_async(settings: Settings, host: str, port: int, *, with_worker: bool) -> None:
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host=host, port=port, log_level="info", lifespan="on")
+    )
+    worker = build_worker(settings) if with_worker else None
+    worker_task = asyncio.create_task(worker.async_run()) if worker is not None else None
+    try:
+        await server.serve()
+    finally:
+        if worker is not None and worker_task is not None:
+            worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker_task
+            await worker.close()
+
+
+def _worker(settings: Settings) -> int:
+    if settings.redis_url is None or settings.mongo_url is None:
+        sys.stderr.write(
+            "tmr worker: set TMR_REDIS_URL and TMR_MONGO_URL to the backends the API uses\n"
+        )
+        return 2
+
+    async def run() -> None:
+        worker = build_worker(settings, handle_signals=True)
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

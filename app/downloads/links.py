@@ -1,0 +1,41 @@
+"""Signed, expiring download links for blobs the registry serves itself (the local store).
+
+A link is ``/downloads/<key>?filename=..&expires=..&signature=..``; the signature is an HMAC
+over key, filename and expiry, so a link can be neither extended nor pointed at another blob.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from urllib.parse import quote, urlencode
+
+DOWNLOAD_PATH = "/downloads"
+
+
+class LinkSigner:
+    def __init__(self, key: bytes, base_url: str) -> None:
+        self._key = key
+        self._base_url = base_url.rstrip("/")
+
+    def sign(self, blob_key: str, *, filename: str, ttl_seconds: int) -> str:
+        expires = int(time.time()) + ttl_seconds
+        query = urlencode(
+            {
+                "filename": filename,
+                "expires": expires,
+                "signature": self._signature(blob_key, filename, expires),
+            }
+        )
+        return f"{self._base_url}{DOWNLOAD_PATH}/{quote(blob_key)}?{query}"
+
+    def verify(self, blob_key: str, *, filename: str, expires: int, signature: str) -> bool:
+        if expires < time.time():
+            return False
+        expected = self._signature(blob_key, filename, expires)
+        return hmac.compare_digest(expected, signature)
+
+    def _signature(self, blob_key: str, filename: str, expires: int) -> str:
+        message = f"{blob_key}\n{filename}\n{expires}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()

@@ -1,0 +1,47 @@
+"""Progress events over Redis pub/sub, so every API process sees what any worker publishes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from app.ports import Event
+
+
+class RedisSubscription:
+    def __init__(self, pubsub: PubSub) -> None:
+        self._pubsub = pubsub
+
+    async def get(self, wait_seconds: float) -> Event | None:
+        message = await self._pubsub.get_message(
+            ignore_subscribe_messages=True, timeout=wait_seconds
+        )
+        if message is None or message.get("type") != "message":
+            return None
+        event = json.loads(message["data"])
+        return event if isinstance(event, dict) else None
+
+
+class RedisEventBus:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def publish(self, channel: str, event: Event) -> None:
+        await self._redis.publish(channel, json.dumps(dict(event), default=str))
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[RedisSubscription]:
+        pubsub = self._redis.pubsub()
+        try:
+            await pubsub.subscribe(channel)
+            yield RedisSubscription(pubsub)
+        finally:
+            await pubsub.unsubscribe(channel)
+            await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+
+    async def ping(self) -> None:
+        await self._redis.ping()

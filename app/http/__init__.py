@@ -1,0 +1,1 @@
+"""The REST adapter (Litestar): thin controllers over the services."""

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Response, get
+from litestar.params import Parameter
+
+from app.downloads.links import DOWNLOAD_PATH
+from app.services import Services
+
+
+@get(f"{DOWNLOAD_PATH}/{{key:path}}", summary="Download a bundle through a signed link")
+async def download(
+    services: Services,
+    key: str,
+    filename: Annotated[str, Parameter(max_length=300)],
+    expires: int,
+    signature: Annotated[str, Parameter(max_length=128)],
+) -> Response[bytes]:
+    blob = await services.downloads.open(
+        key.lstrip("/"), filename=filename, expires=expires, signature=signature
+    )
+    return Response(
+        blob.data,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{blob.filename}"'},
+    )

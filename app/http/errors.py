@@ -1,0 +1,51 @@
+"""The one mapper from domain errors to HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_403_FORBIDDEN,
+    HTTP_404_NOT_FOUND,
+    HTTP_409_CONFLICT,
+    HTTP_502_BAD_GATEWAY,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
+
+from app.errors import (
+    AppError,
+    BackendUnavailableError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UpstreamError,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+_STATUS: tuple[tuple[type[AppError], int], ...] = (
+    (ValidationError, HTTP_400_BAD_REQUEST),
+    (ForbiddenError, HTTP_403_FORBIDDEN),
+    (NotFoundError, HTTP_404_NOT_FOUND),
+    (ConflictError, HTTP_409_CONFLICT),
+    (UpstreamError, HTTP_502_BAD_GATEWAY),
+    (BackendUnavailableError, HTTP_503_SERVICE_UNAVAILABLE),
+)
+
+
+def app_error_to_response(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, str]]:
+    status = HTTP_503_SERVICE_UNAVAILABLE
+    code = "error"
+    message = "unexpected error"
+    if isinstance(exc, AppError):
+        code, message = exc.code, exc.message
+        status = next((s for kind, s in _STATUS if isinstance(exc, kind)), status)
+    if status >= HTTP_503_SERVICE_UNAVAILABLE:
+        log.warning("request failed: %s", message)
+    return Response(
+        {"code": code, "detail": message}, status_code=status, media_type=MediaType.JSON
+    )

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from app.errors import NotFoundError
+
+
+class IngestJobNotFoundError(NotFoundError):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"ingest job {job_id!r} does not exist")
+        self.job_id = job_id

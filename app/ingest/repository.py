@@ -1,0 +1,105 @@
+"""All MongoDB queries about ingest jobs, and the one-ingest-per-source lock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from app.artifacts.entities import ArtifactType
+from app.ingest.entities import IngestError, IngestJob, IngestState, StateChange
+from app.storage.mongo import Database, Document
+
+
+class IngestJobRepository:
+    def __init__(self, db: Database) -> None:
+        self._jobs = db["ingest_jobs"]
+        self._locks = db["ingest_locks"]
+
+    async def ensure_indexes(self) -> None:
+        await self._jobs.create_index("source_key")
+        await self._jobs.create_index("created_at")
+
+    async def insert(self, job: IngestJob) -> None:
+        await self._jobs.insert_one(_to_document(job))
+
+    async def get(self, job_id: str) -> IngestJob | None:
+        doc = await self._jobs.find_one({"_id": job_id})
+        return None if doc is None else _from_document(doc)
+
+    async def transition(
+        self, job_id: str, state: IngestState, now: datetime, *, set_fields: dict[str, Any]
+    ) -> IngestJob | None:
+        """Move a live job to ``state``, atomically. None if it is already terminal."""
+        doc = await self._jobs.find_one_and_update(
+            {"_id": job_id, "state": {"$nin": [IngestState.DONE, IngestState.FAILED]}},
+            {
+                "$set": {"state": state.value, "updated_at": now, **set_fields},
+                "$inc": {"seq": 1},
+                "$push": {"history": {"state": state.value, "at": now}},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else _from_document(doc)
+
+    async def acquire_source(self, source_key: str, job_id: str) -> str | None:
+        """Claim ``source_key`` for ``job_id``. Returns None when claimed, else the id of the
+        job that holds it."""
+        try:
+            await self._locks.insert_one({"_id": source_key, "job_id": job_id})
+        except DuplicateKeyError:
+            doc = await self._locks.find_one({"_id": source_key})
+            if doc is None:  # released between our insert and read: try once more
+                return await self.acquire_source(source_key, job_id)
+            return str(doc["job_id"])
+        return None
+
+    async def release_source(self, source_key: str, job_id: str) -> None:
+        await self._locks.delete_one({"_id": source_key, "job_id": job_id})
+
+
+def _to_document(job: IngestJob) -> Document:
+    return {
+        "_id": job.id,
+        "url": job.url,
+        "type": job.type.value,
+        "name": job.name,
+        "source_key": job.source_key,
+        "requester": job.requester,
+        "state": job.state.value,
+        "artifact_id": job.artifact_id,
+        "seq": job.seq,
+        "history": [{"state": h.state.value, "at": h.at} for h in job.history],
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "attempts": job.attempts,
+        "error": None
+        if job.error is None
+        else {"code": job.error.code, "message": job.error.message},
+        "stored": job.stored,
+        "details": job.details,
+    }
+
+
+def _from_document(d: Document) -> IngestJob:
+    error = d.get("error")
+    return IngestJob(
+        id=d["_id"],
+        url=d["url"],
+        type=ArtifactType(d["type"]),
+        name=d.get("name"),
+        source_key=d["source_key"],
+        requester=d["requester"],
+        state=IngestState(d["state"]),
+        artifact_id=d["artifact_id"],
+        seq=int(d["seq"]),
+        history=tuple(StateChange(IngestState(h["state"]), h["at"]) for h in d["history"]),
+        created_at=d["created_at"],
+        updated_at=d["updated_at"],
+        attempts=int(d.get("attempts", 0)),
+        error=None if error is None else IngestError(error["code"], error["message"]),
+        stored=bool(d.get("stored", False)),
+        details=dict(d.get("details") or {}),
+    )

@@ -1,0 +1,209 @@
+"""The ingest pipeline: accept a request, queue it, run it, and tell everyone how it goes.
+
+Every state change is written to the job document first and published second, so a
+subscriber that reads the document after subscribing never misses the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+from app.artifacts.entities import ArtifactType
+from app.artifacts.errors import DuplicateSourceError
+from app.artifacts.service import ArtifactService, NewArtifact
+from app.artifacts.sources import parse_source
+from app.clock import utcnow
+from app.errors import AppError, BackendUnavailableError, ValidationError
+from app.ingest.entities import (
+    ALLOWED_TRANSITIONS,
+    IngestError,
+    IngestJob,
+    IngestState,
+    StateChange,
+)
+from app.ingest.errors import IngestJobNotFoundError
+from app.ingest.repository import IngestJobRepository
+from app.ports import EventBus, JobName, JobQueue
+from app.upstream.clients import Upstream
+from app.upstream.snapshots import fetch_snapshot
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 255
+#: While watching, re-read the job this often in case a published event was lost.
+WATCH_RESYNC_SECONDS = 2.0
+
+
+def progress_channel(job_id: str) -> str:
+    return f"ingest:{job_id}"
+
+
+class IngestService:
+    def __init__(
+        self,
+        jobs: IngestJobRepository,
+        artifacts: ArtifactService,
+        upstream: Upstream,
+        queue: JobQueue,
+        events: EventBus,
+    ) -> None:
+        self._jobs = jobs
+        self._artifacts = artifacts
+        self._upstream = upstream
+        self._queue = queue
+        self._events = events
+
+    async def start(
+        self, url: str, artifact_type: ArtifactType, name: str | None, requester: str
+    ) -> IngestJob:
+        """Validate and queue an ingest; returns at once. An ingest of the same source that
+        is still in flight is returned instead of starting a second one."""
+        _check_name(name)
+        source = parse_source(url, artifact_type)
+        existing = await self._artifacts.find_by_source(source.key)
+        if existing is not None:
+            raise DuplicateSourceError(source.key, existing.id)
+        now = utcnow()
+        job = IngestJob(
+            id=uuid.uuid4().hex,
+            url=url,
+            type=artifact_type,
+            name=name,
+            source_key=source.key,
+            requester=requester,
+            state=IngestState.QUEUED,
+            artifact_id=await self._artifacts.reserve_id(),
+            seq=1,
+            history=(StateChange(IngestState.QUEUED, now),),
+            created_at=now,
+            updated_at=now,
+        )
+        await self._jobs.insert(job)
+        holder = await self._claim(source.key, job.id)
+        if holder is not None:
+            await self._transition(
+                job,
+                IngestState.FAILED,
+                error=IngestError(
+                    "superseded", f"an ingest of the same source is in flight: {holder.id}"
+                ),
+            )
+            return holder
+        await self._events.publish(progress_channel(job.id), job.to_event())
+        try:
+            await self._queue.enqueue(JobName.INGEST, job.id, job_id=job.id)
+        except Exception as exc:
+            await self._finish(
+                job,
+                IngestState.FAILED,
+                IngestError("queue_unavailable", "the job queue is unavailable"),
+            )
+            raise BackendUnavailableError("the job queue is unavailable") from exc
+        return job
+
+    async def get(self, job_id: str) -> IngestJob:
+        job = await self._jobs.get(job_id)
+        if job is None:
+            raise IngestJobNotFoundError(job_id)
+        return job
+
+    async def run(self, job_id: str, *, attempt: int = 1, final_attempt: bool = True) -> None:
+        """Run one attempt of a queued ingest (the worker's entry). Retryable failures are
+        raised for the queue to retry unless this is the final attempt; every other outcome
+        ends the job in DONE or FAILED."""
+        job = await self._jobs.get(job_id)
+        if job is None:
+            log.warning("ingest job %s vanished before it ran", job_id)
+            return
+        if job.state.terminal:
+            return
+        job = await self._transition(job, IngestState.FETCHING, attempts=attempt)
+        try:
+            source = parse_source(job.url, job.type)
+            async with self._upstream.session() as upstream:
+                snapshot = await fetch_snapshot(source, upstream)
+            job = await self._transition(job, IngestState.STORING)
+            await self._artifacts.store(
+                NewArtifact(
+                    id=job.artifact_id,
+                    name=job.name or source.default_name,
+                    source_url=job.url,
+                    source=source,
+                    snapshot=snapshot,
+                    requester=job.requester,
+                    ingest_id=job.id,
+                )
+            )
+            await self._finish(job, IngestState.DONE, stored=True)
+        except AppError as exc:
+            if exc.retryable and not final_attempt:
+                raise
+            await self._finish(job, IngestState.FAILED, IngestError(exc.code, exc.message))
+        except Exception:
+            log.exception("ingest %s failed unexpectedly", job.id)
+            await self._finish(
+                job, IngestState.FAILED, IngestError("internal", "internal error while ingesting")
+            )
+
+    async def watch(self, job_id: str) -> AsyncIterator[IngestJob]:
+        """The job's current state, then every later state, ending at DONE or FAILED."""
+        async with self._events.subscribe(progress_channel(job_id)) as subscription:
+            job = await self.get(job_id)
+            yield job
+            while not job.state.terminal:
+                event = await subscription.get(WATCH_RESYNC_SECONDS)
+                latest = (
+                    IngestJob.from_event(dict(event))
+                    if event is not None
+                    else await self.get(job_id)
+                )
+                if latest.seq > job.seq:
+                    job = latest
+                    yield job
+
+    async def _claim(self, source_key: str, job_id: str) -> IngestJob | None:
+        """Take the source's in-flight lock; the job holding it, if another live one does."""
+        for _ in range(3):
+            holder_id = await self._jobs.acquire_source(source_key, job_id)
+            if holder_id is None:
+                return None
+            holder = await self._jobs.get(holder_id)
+            if holder is not None and not holder.state.terminal:
+                return holder
+            await self._jobs.release_source(source_key, holder_id)  # left by a crashed run
+        raise BackendUnavailableError("could not take the ingest lock for this source")
+
+    async def _finish(
+        self, job: IngestJob, state: IngestState, error: IngestError | None = None, **fields: object
+    ) -> IngestJob:
+        job = await self._transition(job, state, error=error, **fields)
+        await self._jobs.release_source(job.source_key, job.id)
+        return job
+
+    async def _transition(
+        self,
+        job: IngestJob,
+        state: IngestState,
+        error: IngestError | None = None,
+        **fields: object,
+    ) -> IngestJob:
+        if state not in ALLOWED_TRANSITIONS.get(job.state, frozenset()):
+            raise RuntimeError(f"ingest {job.id}: {job.state} -> {state} is not allowed")
+        if error is not None:
+            fields["error"] = {"code": error.code, "message": error.message}
+        updated = await self._jobs.transition(job.id, state, utcnow(), set_fields=fields)
+        if updated is None:  # finished meanwhile by another attempt: report what it is now
+            return await self.get(job.id)
+        await self._events.publish(progress_channel(updated.id), updated.to_event())
+        return updated
+
+
+def _check_name(name: str | None) -> None:
+    if name is None:
+        return
+    if not name.strip() or len(name) > MAX_NAME_LENGTH or any(ord(c) < 32 for c in name):  # noqa: PLR2004
+        raise ValidationError(
+            f"name must be 1-{MAX_NAME_LENGTH} printable characters", field="name"
+        )

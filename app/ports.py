@@ -1,0 +1,71 @@
+"""Protocols the core owns. Adapters in ``app.storage``, ``app.queue`` and ``app.events``
+implement them; only ``app.resources`` picks the concrete classes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class JobName(StrEnum):
+    """Names both sides of the queue agree on; the worker registers a function per name."""
+
+    INGEST = "ingest"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    key: str
+    size: int
+    sha256: str
+
+
+class BlobStore(Protocol):
+    async def put(self, key: str, data: bytes, *, content_type: str) -> StoredBlob: ...
+
+    async def get(self, key: str) -> bytes:
+        """Raises ``NotFoundError`` when the key does not exist."""
+        ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def delete(self, key: str) -> None:
+        """Deleting a missing key is not an error."""
+        ...
+
+    async def download_url(self, key: str, *, filename: str, ttl_seconds: int) -> str:
+        """A URL anyone holding it can GET the blob from until it expires."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, name: JobName, *args: str, job_id: str) -> bool:
+        """Queue a job; ``job_id`` makes it idempotent. False if that id is already queued."""
+        ...
+
+    async def ping(self) -> None: ...
+
+
+Event = Mapping[str, Any]
+
+
+class Subscription(Protocol):
+    async def get(self, wait_seconds: float) -> Event | None:
+        """The next event, or None when none arrived within ``wait_seconds`` seconds."""
+        ...
+
+
+class EventBus(Protocol):
+    async def publish(self, channel: str, event: Event) -> None: ...
+
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
+        """The subscription is live once the context is entered, so a caller can subscribe,
+        then read the current state, and miss nothing in between."""
+        ...
+
+    async def ping(self) -> None: ...

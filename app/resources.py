@@ -1,0 +1,176 @@
+"""The composition root's workhorse: opens every backend client once per process and builds
+the services on them. Used by the API lifespan and the worker's startup alike; the only
+module that imports concrete adapters."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aioboto3
+import httpx
+from aiobotocore.config import AioConfig
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+
+from app.artifacts.repository import ArtifactRepository
+from app.artifacts.service import ArtifactService
+from app.downloads.links import LinkSigner
+from app.downloads.service import DownloadService
+from app.events import RedisEventBus
+from app.ingest.repository import IngestJobRepository
+from app.ingest.service import IngestService
+from app.ports import BlobStore, EventBus, JobQueue
+from app.queue import ArqJobQueue
+from app.services import Services
+from app.settings import Settings
+from app.storage import mongo
+from app.storage.local import LocalBlobStore
+from app.storage.s3 import S3BlobStore
+from app.system.service import HealthService
+from app.upstream.clients import Upstream, UpstreamConfig
+from app.upstream.http import RetryPolicy, UpstreamHttp
+
+
+class EmbeddedBackendMissingError(RuntimeError):
+    """A backend URL is unset where only ``tmr serve`` may start embedded backends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    settings: Settings
+    db: mongo.Database
+    redis: ArqRedis
+    blobs: BlobStore
+    queue: JobQueue
+    events: EventBus
+    upstream: Upstream
+    signer: LinkSigner
+
+
+@asynccontextmanager
+async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    """Open every client; they close in reverse order on exit."""
+    if settings.mongo_url is None or settings.redis_url is None:
+        raise EmbeddedBackendMissingError(
+            "TMR_MONGO_URL and TMR_REDIS_URL must be set (or use `tmr serve`, which starts "
+            "embedded backends)"
+        )
+    async with AsyncExitStack() as stack:
+        client = mongo.connect(settings.mongo_url)
+        stack.push_async_callback(client.close)
+        db = client[settings.mongo_database]
+
+        redis = await create_pool(
+            RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
+        )
+        stack.push_async_callback(redis.aclose)
+
+        signer = LinkSigner(_signing_key(settings), settings.public_url)
+        blobs = await _open_blobs(settings, signer, stack)
+
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(
+                timeout=settings.upstream_timeout_seconds,
+                follow_redirects=True,
+                headers={"User-Agent": "trustworthy-model-registry/0.1"},
+            )
+        )
+        upstream = Upstream(
+            UpstreamHttp(
+                http,
+                RetryPolicy(
+                    settings.upstream_max_attempts, settings.upstream_max_retry_after_seconds
+                ),
+            ),
+            UpstreamConfig(
+                hf_endpoint=settings.hf_endpoint,
+                hf_token=_secret(settings.hf_token),
+                github_api_url=settings.github_api_url,
+                github_token=_secret(settings.github_token),
+            ),
+        )
+        yield Resources(
+            settings=settings,
+            db=db,
+            redis=redis,
+            blobs=blobs,
+            queue=ArqJobQueue(redis, settings.queue_name),
+            events=RedisEventBus(redis),
+            upstream=upstream,
+            signer=signer,
+        )
+
+
+async def build_services(resources: Resources) -> Services:
+    artifact_repo = ArtifactRepository(resources.db)
+    job_repo = IngestJobRepository(resources.db)
+    await artifact_repo.ensure_indexes()
+    await job_repo.ensure_indexes()
+    artifacts = ArtifactService(
+        artifact_repo, resources.blobs, url_ttl=resources.settings.download_url_ttl_seconds
+    )
+
+    async def ping_mongo() -> None:
+        await resources.db.command("ping")
+
+    return Services(
+        artifacts=artifacts,
+        ingest=IngestService(
+            job_repo, artifacts, resources.upstream, resources.queue, resources.events
+        ),
+        downloads=DownloadService(resources.blobs, resources.signer),
+        health=HealthService(
+            {
+                "documents": ping_mongo,
+                "queue": resources.queue.ping,
+                "blobs": resources.blobs.ping,
+            }
+        ),
+    )
+
+
+async def _open_blobs(settings: Settings, signer: LinkSigner, stack: AsyncExitStack) -> BlobStore:
+    if settings.s3_endpoint is None:
+        store = LocalBlobStore(settings.data_dir / "blobs", signer)
+        await store.ping()
+        return store
+    session = aioboto3.Session(
+        aws_access_key_id=_secret(settings.s3_access_key) or "anonymous",
+        aws_secret_access_key=_secret(settings.s3_secret_key) or "anonymous",
+        region_name=settings.s3_region,
+    )
+    client = await stack.enter_async_context(
+        session.client(
+            "s3",
+            endpoint_url=settings.s3_endpoint,
+            config=AioConfig(
+                s3={"addressing_style": "path"},
+                signature_version="s3v4",
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        )
+    )
+    s3 = S3BlobStore(client, settings.s3_bucket)
+    await s3.ensure_bucket()
+    return s3
+
+
+def _signing_key(settings: Settings) -> bytes:
+    if settings.signing_key is not None:
+        return settings.signing_key.get_secret_value().encode()
+    path: Path = settings.data_dir / "signing.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def _secret(value: object) -> str | None:
+    from pydantic import SecretStr  # noqa: PLC0415 - only for this narrow helper
+
+    return value.get_secret_value() if isinstance(value, SecretStr) else None

@@ -1,0 +1,19 @@
+"""The services a transport or job may use. Types only: nothing concrete is imported here,
+so the GraphQL, REST and worker layers can depend on it without pulling in drivers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.artifacts.service import ArtifactService
+from app.downloads.service import DownloadService
+from app.ingest.service import IngestService
+from app.system.service import HealthService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    artifacts: ArtifactService
+    ingest: IngestService
+    downloads: DownloadService
+    health: HealthService

@@ -1,0 +1,65 @@
+"""Typed settings, read from ``TMR_*`` environment variables.
+
+The variable names are a contract: deployments and tests outside this repository set them.
+An unset backend URL means "embedded": ``tmr serve`` starts that backend itself under
+``TMR_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TMR_", extra="ignore", frozen=True)
+
+    mongo_url: str | None = None
+    mongo_database: str = "registry"
+    redis_url: str | None = None
+    s3_endpoint: str | None = None
+    s3_bucket: str = "tmr-artifacts"
+    s3_region: str = "us-east-1"
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    data_dir: Path = Path(".tmr")
+
+    hf_endpoint: str = "https://huggingface.co"
+    github_api_url: str = "https://api.github.com"
+    hf_token: SecretStr | None = None
+    github_token: SecretStr | None = None
+    upstream_timeout_seconds: float = Field(default=20.0, gt=0)
+    upstream_max_attempts: int = Field(default=3, ge=1, le=10)
+    upstream_max_retry_after_seconds: float = Field(default=30.0, ge=0)
+
+    # Base URL clients use to reach this registry; download links of the local blob store
+    # are built on it. `tmr serve` fills it from --host/--port when unset.
+    public_url: str = "http://127.0.0.1:8000"
+    # Key that signs local download links; generated and kept in the data folder when unset.
+    signing_key: SecretStr | None = None
+    download_url_ttl_seconds: int = Field(default=3600, gt=0)
+
+    worker_max_jobs: int = Field(default=20, ge=1)
+    worker_max_tries: int = Field(default=4, ge=1)
+    worker_job_timeout_seconds: int = Field(default=600, gt=0)
+    queue_name: str = "tmr:queue"
+
+    @property
+    def embedded_mongo(self) -> bool:
+        return self.mongo_url is None
+
+    @property
+    def embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def local_blobs(self) -> bool:
+        return self.s3_endpoint is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

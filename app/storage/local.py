@@ -1,0 +1,65 @@
+"""Blobs in a local folder, for the embedded registry. Downloads go through links the app
+signs and serves itself."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+from pathlib import Path
+
+from app.downloads.links import LinkSigner
+from app.errors import NotFoundError, ValidationError
+from app.ports import StoredBlob
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path, signer: LinkSigner) -> None:
+        self._root = root.resolve()
+        self._signer = signer
+
+    async def put(self, key: str, data: bytes, *, content_type: str) -> StoredBlob:  # noqa: ARG002 - a file has no content type
+        path = self._path(key)
+        await asyncio.to_thread(_write_atomically, path, data)
+        return StoredBlob(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+    async def get(self, key: str) -> bytes:
+        try:
+            return await asyncio.to_thread(self._path(key).read_bytes)
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {key!r} does not exist") from None
+
+    async def exists(self, key: str) -> bool:
+        return await asyncio.to_thread(self._path(key).is_file)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+    async def download_url(self, key: str, *, filename: str, ttl_seconds: int) -> str:
+        return self._signer.sign(key, filename=filename, ttl_seconds=ttl_seconds)
+
+    async def ping(self) -> None:
+        await asyncio.to_thread(self._root.mkdir, parents=True, exist_ok=True)
+        if not os.access(self._root, os.W_OK):
+            raise OSError(f"{self._root} is not writable")
+
+    def _path(self, key: str) -> Path:
+        path = (self._root / key).resolve()
+        if not key or not path.is_relative_to(self._root) or path == self._root:
+            raise ValidationError(f"invalid blob key {key!r}")
+        return path
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # Write beside, then rename: a reader never sees half a bundle.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,84 @@
+"""Blobs in S3 (AWS, MinIO, Ceph, SeaweedFS...) through aioboto3; downloads by presigned URL."""
+
+from __future__ import annotations
+
+import hashlib
+
+from botocore.exceptions import BotoCoreError, ClientError
+from types_aiobotocore_s3.client import S3Client
+
+from app.errors import BackendUnavailableError, NotFoundError
+from app.ports import StoredBlob
+
+_MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+class S3BlobStore:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._s3 = client
+        self._bucket = bucket
+
+    async def ensure_bucket(self) -> None:
+        try:
+            await self._s3.head_bucket(Bucket=self._bucket)
+        except ClientError as exc:
+            if _code(exc) not in _MISSING and _code(exc) != "NoSuchBucket":
+                raise
+            await self._s3.create_bucket(Bucket=self._bucket)
+
+    async def put(self, key: str, data: bytes, *, content_type: str) -> StoredBlob:
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            await self._s3.put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                Metadata={"sha256": digest},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise BackendUnavailableError(f"could not write blob {key}: {exc}") from exc
+        return StoredBlob(key=key, size=len(data), sha256=digest)
+
+    async def get(self, key: str) -> bytes:
+        try:
+            response = await self._s3.get_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                raise NotFoundError(f"blob {key!r} does not exist") from None
+            raise BackendUnavailableError(f"could not read blob {key}: {exc}") from exc
+        async with response["Body"] as body:
+            return await body.read()
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self._s3.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                return False
+            raise
+        return True
+
+    async def delete(self, key: str) -> None:
+        try:
+            await self._s3.delete_object(Bucket=self._bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise BackendUnavailableError(f"could not delete blob {key}: {exc}") from exc
+
+    async def download_url(self, key: str, *, filename: str, ttl_seconds: int) -> str:
+        return await self._s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self._bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            },
+            ExpiresIn=ttl_seconds,
+        )
+
+    async def ping(self) -> None:
+        await self._s3.head_bucket(Bucket=self._bucket)
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -1,0 +1,48 @@
+"""The upstream hubs as one object: a per-process connection pool, per-ingest sessions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from app.upstream.github import GitHubClient
+from app.upstream.http import UpstreamHttp, UpstreamSession
+from app.upstream.huggingface import HuggingFaceClient
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamConfig:
+    hf_endpoint: str
+    hf_token: str | None
+    github_api_url: str
+    github_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamView:
+    """What one ingest sees: clients sharing one memo."""
+
+    session: UpstreamSession
+    hf: HuggingFaceClient
+    github: GitHubClient
+
+
+class Upstream:
+    def __init__(self, http: UpstreamHttp, config: UpstreamConfig) -> None:
+        self._http = http
+        self._config = config
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[UpstreamView]:
+        session = UpstreamSession(self._http)
+        try:
+            yield UpstreamView(
+                session=session,
+                hf=HuggingFaceClient(session, self._config.hf_endpoint, self._config.hf_token),
+                github=GitHubClient(
+                    session, self._config.github_api_url, self._config.github_token
+                ),
+            )
+        finally:
+            await session.aclose()

@@ -1,0 +1,145 @@
+"""HTTP to upstream hubs: bounded retries that honour ``Retry-After``, and a per-ingest memo.
+
+One :class:`UpstreamHttp` (one connection pool) lives per process. Each ingest opens an
+:class:`UpstreamSession` on it, whose memo makes every URL fetched at most once per ingest,
+even when several metrics ask for it at the same moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from app.errors import UpstreamRateLimitedError, UpstreamUnavailableError
+
+log = logging.getLogger(__name__)
+
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_BASE_BACKOFF_SECONDS = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    url: str
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300  # noqa: PLR2004
+
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    #: A server asking us to wait longer than this gets a rate-limited error instead; the
+    #: queue then retries the whole job later rather than holding a worker slot.
+    max_retry_after: float = 30.0
+
+
+class UpstreamHttp:
+    def __init__(self, client: httpx.AsyncClient, policy: RetryPolicy) -> None:
+        self._client = client
+        self._policy = policy
+
+    async def get(self, url: str, headers: Mapping[str, str]) -> Fetched:
+        """GET with retries on connection errors, 5xx and rate limits. Any other status is
+        returned as is, for the caller to interpret."""
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self._policy.max_attempts
+            try:
+                response = await self._client.get(url, headers=dict(headers))
+            except httpx.HTTPError as exc:
+                if last:
+                    raise UpstreamUnavailableError(f"{_host(url)} unreachable: {exc!r}") from exc
+                await asyncio.sleep(_backoff(attempt))
+                continue
+            fetched = Fetched(url, response.status_code, response.headers, response.content)
+            wait = _rate_limit_wait(fetched)
+            if wait is None and fetched.status not in _RETRY_STATUSES:
+                return fetched
+            delay = _backoff(attempt) if wait is None else wait
+            if wait is not None and (last or wait > self._policy.max_retry_after):
+                raise UpstreamRateLimitedError(
+                    f"{_host(url)} is rate limiting requests", retry_after=wait
+                )
+            if last:
+                raise UpstreamUnavailableError(f"{_host(url)} answered {fetched.status}")
+            log.info("retrying %s after %s in %.2fs", url, fetched.status, delay)
+            await asyncio.sleep(delay)
+
+
+class UpstreamSession:
+    """The memo of one ingest: concurrent asks for one URL share a single request."""
+
+    def __init__(self, http: UpstreamHttp) -> None:
+        self._http = http
+        self._memo: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Fetched]] = {}
+
+    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Fetched:
+        key = (url, tuple(sorted((headers or {}).items())))
+        future = self._memo.get(key)
+        if future is None:
+            future = asyncio.ensure_future(self._http.get(url, headers or {}))
+            self._memo[key] = future
+        # shield: one caller being cancelled (a metric timing out) must not cancel the
+        # request other callers are waiting on.
+        return await asyncio.shield(future)
+
+    @property
+    def fetched_urls(self) -> list[str]:
+        return [url for url, _ in self._memo]
+
+    async def aclose(self) -> None:
+        pending = [f for f in self._memo.values() if not f.done()]
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for future in self._memo.values():
+            if future.done() and not future.cancelled():
+                future.exception()  # mark retrieved: a failure was already reported
+
+
+def _host(url: str) -> str:
+    return httpx.URL(url).host
+
+
+def _backoff(attempt: int) -> float:
+    return float(_BASE_BACKOFF_SECONDS * 2 ** (attempt - 1))
+
+
+def _rate_limit_wait(fetched: Fetched) -> float | None:
+    """Seconds the server asks us to wait, or None if this is not a rate-limit answer."""
+    headers = fetched.headers
+    retry_after = headers.get("retry-after")
+    if retry_after is not None and fetched.status in {429, 403, 503}:
+        return _parse_retry_after(retry_after)
+    if fetched.status == 429:  # noqa: PLR2004
+        return _BASE_BACKOFF_SECONDS
+    # GitHub's primary rate limit: 403/429 with the remaining budget at zero.
+    if fetched.status == 403 and headers.get("x-ratelimit-remaining") == "0":  # noqa: PLR2004
+        reset = headers.get("x-ratelimit-reset")
+        return max(0.0, float(reset) - time.time()) if reset and reset.isdigit() else 60.0
+    return None
+
+
+def _parse_retry_after(value: str) -> float:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return _BASE_BACKOFF_SECONDS

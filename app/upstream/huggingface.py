@@ -1,0 +1,84 @@
+"""Hugging Face Hub API, async over the shared upstream session.
+
+huggingface_hub's ``HfApi`` is synchronous and reads its endpoint at import time, so requests
+go through httpx here; the library still provides the URL helper and the typed info objects.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from huggingface_hub import DatasetInfo, ModelInfo, hf_hub_url
+
+from app.errors import UpstreamError, UpstreamGatedError, UpstreamNotFoundError
+from app.upstream.http import Fetched, UpstreamSession
+
+
+class HuggingFaceClient:
+    def __init__(self, session: UpstreamSession, endpoint: str, token: str | None) -> None:
+        self._session = session
+        self._endpoint = endpoint.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def model_info(self, repo_id: str) -> tuple[ModelInfo, dict[str, Any]]:
+        raw = await self._info("models", repo_id)
+        return ModelInfo(**raw), raw  # type: ignore[no-untyped-call]  # untyped **kwargs init
+
+    async def dataset_info(self, repo_id: str) -> tuple[DatasetInfo, dict[str, Any]]:
+        raw = await self._info("datasets", repo_id)
+        return DatasetInfo(**raw), raw  # type: ignore[no-untyped-call]  # untyped **kwargs init
+
+    async def file(
+        self, repo_id: str, path: str, *, revision: str, repo_type: str = "model"
+    ) -> bytes | None:
+        """A file of the repo at ``revision``; None when the repo has no such file."""
+        url = hf_hub_url(
+            repo_id,
+            path,
+            revision=revision,
+            endpoint=self._endpoint,
+            repo_type=None if repo_type == "model" else repo_type,
+        )
+        fetched = await self._session.get(url, self._headers)
+        if fetched.status == 404 and _error_code(fetched) == "EntryNotFound":  # noqa: PLR2004
+            return None
+        _raise_for_status(fetched, repo_id)
+        return fetched.content
+
+    async def _info(self, kind: str, repo_id: str) -> dict[str, Any]:
+        url = f"{self._endpoint}/api/{kind}/{quote(repo_id, safe='/')}?blobs=true"
+        fetched = await self._session.get(url, self._headers)
+        _raise_for_status(fetched, repo_id)
+        try:
+            data = json.loads(fetched.content)
+        except ValueError as exc:
+            raise UpstreamError(f"Hugging Face sent malformed JSON for {repo_id}") from exc
+        if not isinstance(data, dict):
+            raise UpstreamError(f"Hugging Face sent an unexpected answer for {repo_id}")
+        return data
+
+
+def _error_code(fetched: Fetched) -> str | None:
+    return fetched.headers.get("x-error-code")
+
+
+def _raise_for_status(fetched: Fetched, repo_id: str) -> None:
+    if fetched.ok:
+        return
+    code = _error_code(fetched)
+    if code == "GatedRepo":
+        raise UpstreamGatedError(
+            f"{repo_id} is gated on Hugging Face: set TMR_HF_TOKEN to a token with access"
+        )
+    # The hub answers 401 for unknown repos to anonymous callers, so as not to leak private ones.
+    if code in {"RepoNotFound", "RevisionNotFound", "EntryNotFound"} or fetched.status in {
+        401,
+        404,
+        410,
+    }:
+        raise UpstreamNotFoundError(f"{repo_id} was not found on Hugging Face")
+    if fetched.status == 403:  # noqa: PLR2004
+        raise UpstreamGatedError(f"access to {repo_id} on Hugging Face is forbidden")
+    raise UpstreamError(f"Hugging Face answered {fetched.status} for {repo_id}")

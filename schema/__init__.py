@@ -1,0 +1,56 @@
+"""The GraphQL schema. ``app.asgi`` is its only importer."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import strawberry
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from schema.artifacts.mutations import ArtifactMutations
+from schema.artifacts.queries import ArtifactQueries
+from schema.context import Context, get_context
+from schema.errors import should_mask
+from schema.scalars import SCALAR_MAP
+from schema.ingest.mutations import IngestMutations
+from schema.ingest.queries import IngestQueries
+from schema.ingest.subscriptions import IngestSubscriptions
+from schema.system.queries import SystemQueries
+
+__all__ = ["Context", "build_schema", "get_context"]
+
+MAX_DEPTH = 12
+MAX_TOKENS = 2000
+MAX_ALIASES = 30
+
+Query = merge_types("Query", (ArtifactQueries, IngestQueries, SystemQueries))
+Mutation = merge_types("Mutation", (IngestMutations, ArtifactMutations))
+Subscription = merge_types("Subscription", (IngestSubscriptions,))
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        extensions=[
+            # Factories, not instances: strawberry builds fresh extensions per operation
+            # (the parse and validation caches live at module level, shared by all).
+            partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+            partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+            partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+            partial(ParserCache, maxsize=256),
+            partial(ValidationCache, maxsize=256),
+            partial(MaskErrors, should_mask_error=should_mask),
+        ],
+    )

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.artifacts.entities import Artifact as ArtifactEntity
+from app.artifacts.entities import ArtifactType as DomainArtifactType
+from schema.context import GraphQLInfo
+from schema.scalars import BigInt
+
+# Registers the domain enum as a GraphQL enum (strawberry marks the class in place), so the
+# domain values flow through resolvers unconverted.
+strawberry.enum(DomainArtifactType, name="ArtifactType")
+ArtifactType = DomainArtifactType
+
+
+@strawberry.type(description="A stored model, dataset or code repository.")
+class Artifact:
+    entity: strawberry.Private[ArtifactEntity]
+    id: strawberry.ID
+    name: str
+    type: ArtifactType
+    source_url: str = strawberry.field(description="The URL exactly as the client sent it.")
+    source_key: str = strawberry.field(description="The normalized upstream source.")
+    revision: str | None = strawberry.field(
+        description="Upstream commit the bundle was built from."
+    )
+    license: str | None
+    size_bytes: BigInt = strawberry.field(description="Size of the upstream download in bytes.")
+    readme: str
+    created_at: datetime
+    created_by: str
+
+    @strawberry.field(description="A link to the ZIP bundle, valid for a limited time.")
+    async def download_url(self, info: GraphQLInfo) -> str:
+        return await info.context.services.artifacts.download_url(self.entity)
+
+    @classmethod
+    def from_entity(cls, a: ArtifactEntity) -> Artifact:
+        return cls(
+            entity=a,
+            id=strawberry.ID(a.id),
+            name=a.name,
+            type=a.type,
+            source_url=a.source_url,
+            source_key=a.source.key,
+            revision=a.revision,
+            license=a.license,
+            size_bytes=BigInt(a.size_bytes),
+            readme=a.readme,
+            created_at=a.created_at,
+            created_by=a.created_by,
+        )

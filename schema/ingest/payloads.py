@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.errors import ConflictError, UnavailableError, ValidationError
+from schema.ingest.types import IngestJob
+
+IngestError = Annotated[
+    ValidationError | ConflictError | UnavailableError, strawberry.union("IngestError")
+]
+
+
+@strawberry.type
+class IngestPayload:
+    job: IngestJob | None = None
+    error: IngestError | None = None

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.ingest.entities import IngestJob as IngestJobEntity
+from app.ingest.entities import IngestState as DomainIngestState
+from schema.artifacts.types import Artifact, ArtifactType
+from schema.context import GraphQLInfo
+
+strawberry.enum(DomainIngestState, name="IngestState")
+IngestState = DomainIngestState
+
+
+@strawberry.type
+class StateChange:
+    state: IngestState
+    at: datetime
+
+
+@strawberry.type
+class IngestFailure:
+    code: str
+    message: str
+
+
+@strawberry.interface(description="Where an ingest stands.")
+class IngestStatus:
+    entity: strawberry.Private[IngestJobEntity]
+    id: strawberry.ID
+    state: IngestState
+    url: str
+    type: ArtifactType
+    name: str | None
+    requester: str
+    attempts: int
+    history: list[StateChange]
+    error: IngestFailure | None
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field(description="The stored artifact, once the ingest is DONE.")
+    async def artifact(self, info: GraphQLInfo) -> Artifact | None:
+        if not self.entity.stored:
+            return None
+        found = await info.context.loaders.artifact.load(self.entity.artifact_id)
+        return None if found is None else Artifact.from_entity(found)
+
+
+def _fields(job: IngestJobEntity) -> dict[str, object]:
+    return {
+        "entity": job,
+        "id": strawberry.ID(job.id),
+        "state": job.state,
+        "url": job.url,
+        "type": job.type,
+        "name": job.name,
+        "requester": job.requester,
+        "attempts": job.attempts,
+        "history": [StateChange(state=h.state, at=h.at) for h in job.history],
+        "error": None
+        if job.error is None
+        else IngestFailure(code=job.error.code, message=job.error.message),
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+    }
+
+
+@strawberry.type(description="An ingest job, as stored.")
+class IngestJob(IngestStatus):
+    @classmethod
+    def from_entity(cls, job: IngestJobEntity) -> IngestJob:
+        return cls(**_fields(job))  # type: ignore[arg-type]
+
+
+@strawberry.type(description="One state of an ingest, as it is reached.")
+class IngestEvent(IngestStatus):
+    @classmethod
+    def from_entity(cls, job: IngestJobEntity) -> IngestEvent:
+        return cls(**_fields(job))  # type: ignore[arg-type]

@@ -1,0 +1,90 @@
+"""The registry running in the test's own event loop: the ASGI app with its lifespan, an
+in-process arq worker, and an HTTP + websocket client speaking to the app directly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+import httpx
+from httpx_ws import aconnect_ws
+from httpx_ws.transport import ASGIWebSocketTransport
+from litestar import Litestar
+
+from app.asgi import create_app
+from app.services import Services
+from app.settings import Settings
+from workers.settings import build_worker
+
+PUBLIC_URL = "http://registry.test"
+
+
+@dataclass
+class Registry:
+    app: Litestar
+    client: httpx.AsyncClient
+    settings: Settings
+
+    @property
+    def services(self) -> Services:
+        return cast("Services", self.app.state.services)
+
+    async def execute(self, query: str, **variables: Any) -> dict[str, Any]:  # noqa: ANN401
+        """The whole GraphQL response (data and errors)."""
+        response = await self.client.post("/graphql", json={"query": query,
+                                                            "variables": variables})
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def gql(self, query: str, **variables: Any) -> dict[str, Any]:  # noqa: ANN401
+        """The data of a GraphQL response that must have no errors."""
+        body = await self.execute(query, **variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+    async def subscribe(
+        self, query: str, *, timeout: float = 30.0, **variables: Any  # noqa: ANN401
+    ) -> list[dict[str, Any]]:
+        """Every `next` payload of a subscription, until the server completes it."""
+        received: list[dict[str, Any]] = []
+        async with aconnect_ws("/graphql", self.client,
+                               subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send_json({"type": "connection_init"})
+            assert (await ws.receive_json())["type"] == "connection_ack"
+            await ws.send_json({"type": "subscribe", "id": "1",
+                                "payload": {"query": query, "variables": variables}})
+            async with asyncio.timeout(timeout):
+                while True:
+                    message = await ws.receive_json()
+                    if message["type"] == "complete":
+                        return received
+                    if message["type"] == "ping":
+                        await ws.send_json({"type": "pong"})
+                        continue
+                    assert message["type"] == "next", json.dumps(message)
+                    received.append(message["payload"])
+
+
+@contextlib.asynccontextmanager
+async def running_registry(settings: Settings, *, worker: bool = True) -> AsyncIterator[Registry]:
+    app = create_app(settings)
+    async with app.lifespan():
+        worker_task: asyncio.Task[None] | None = None
+        arq_worker = build_worker(settings, poll_delay=0.02) if worker else None
+        if arq_worker is not None:
+            worker_task = asyncio.create_task(arq_worker.async_run())
+        try:
+            transport = ASGIWebSocketTransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+                yield Registry(app=app, client=client, settings=settings)
+        finally:
+            if arq_worker is not None and worker_task is not None:
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+                await arq_worker.close()

@@ -1,0 +1,1 @@
+"""The arq worker: thin jobs that call ``app`` services."""

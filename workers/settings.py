@@ -1,0 +1,37 @@
+"""How the worker is assembled. ``build_worker`` must run inside the event loop that will run
+the worker: arq binds its tasks to the loop current at construction."""
+
+from __future__ import annotations
+
+from arq import Worker, func
+from arq.connections import RedisSettings
+
+from app.ports import JobName
+from app.settings import Settings
+from workers.context import shutdown, startup_for
+from workers.jobs.ingest import run_ingest
+
+
+def build_worker(
+    settings: Settings,
+    *,
+    burst: bool = False,
+    poll_delay: float = 0.05,
+    handle_signals: bool = False,
+) -> Worker:
+    if settings.redis_url is None:
+        raise ValueError("the worker needs TMR_REDIS_URL (or runs inside `tmr serve`)")
+    max_tries = settings.worker_max_tries
+    return Worker(
+        functions=[func(run_ingest, name=JobName.INGEST.value, max_tries=max_tries)],
+        queue_name=settings.queue_name,
+        redis_settings=RedisSettings.from_dsn(settings.redis_url),
+        on_startup=startup_for(settings, max_tries),
+        on_shutdown=shutdown,
+        max_jobs=settings.worker_max_jobs,
+        job_timeout=settings.worker_job_timeout_seconds,
+        burst=burst,
+        poll_delay=poll_delay,
+        handle_signals=handle_signals,
+        keep_result=3600,
+    )
