@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,13 +18,15 @@ class RedisSubscription:
         self._pubsub = pubsub
 
     async def get(self, wait_seconds: float) -> Event | None:
-        message = await self._pubsub.get_message(
-            ignore_subscribe_messages=True, timeout=wait_seconds
-        )
-        if message is None or message.get("type") != "message":
-            return None
-        event = json.loads(message["data"])
-        return event if isinstance(event, dict) else None
+        deadline = time.monotonic() + wait_seconds
+        while (left := deadline - time.monotonic()) > 0:
+            # Subscribe confirmations come through here too: skip them, keep waiting.
+            message = await self._pubsub.get_message(ignore_subscribe_messages=True,
+                                                     timeout=left)
+            if message is not None and message.get("type") == "message":
+                event = json.loads(message["data"])
+                return event if isinstance(event, dict) else None
+        return None
 
 
 class RedisEventBus:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Response, get
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.downloads.links import DOWNLOAD_PATH
 from app.services import Services
@@ -12,10 +12,10 @@ from app.services import Services
 @get(f"{DOWNLOAD_PATH}/{{key:path}}", summary="Download a bundle through a signed link")
 async def download(
     services: Services,
-    key: str,
-    filename: Annotated[str, Parameter(max_length=300)],
-    expires: int,
-    signature: Annotated[str, Parameter(max_length=128)],
+    key: FromPath[str],
+    filename: Annotated[str, QueryParameter(max_length=300)],
+    expires: FromQuery[int],
+    signature: Annotated[str, QueryParameter(max_length=128)],
 ) -> Response[bytes]:
     blob = await services.downloads.open(
         key.lstrip("/"), filename=filename, expires=expires, signature=signature

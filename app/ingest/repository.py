@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.artifacts.entities import ArtifactType
+from app.errors import BackendUnavailableError
 from app.ingest.entities import IngestError, IngestJob, IngestState, StateChange
 from app.storage.mongo import Database, Document
+
+
+_CAS_ATTEMPTS = 8
 
 
 class IngestJobRepository:
@@ -30,19 +34,27 @@ class IngestJobRepository:
         return None if doc is None else _from_document(doc)
 
     async def transition(
-        self, job_id: str, state: IngestState, now: datetime, *, set_fields: dict[str, Any]
+        self, job: IngestJob, state: IngestState, now: datetime, **changes: Any  # noqa: ANN401
     ) -> IngestJob | None:
-        """Move a live job to ``state``, atomically. None if it is already terminal."""
-        doc = await self._jobs.find_one_and_update(
-            {"_id": job_id, "state": {"$nin": [IngestState.DONE, IngestState.FAILED]}},
-            {
-                "$set": {"state": state.value, "updated_at": now, **set_fields},
-                "$inc": {"seq": 1},
-                "$push": {"history": {"state": state.value, "at": now}},
-            },
-            return_document=ReturnDocument.AFTER,
-        )
-        return None if doc is None else _from_document(doc)
+        """Move a live job to ``state`` with ``changes`` to its fields: a compare-and-set on
+        ``seq``, so concurrent writers never lose a step. None if the job is finished."""
+        current: IngestJob | None = job
+        for _ in range(_CAS_ATTEMPTS):
+            if current is None or current.state.terminal:
+                return None
+            updated = replace(
+                current, state=state, seq=current.seq + 1, updated_at=now,
+                history=(*current.history, StateChange(state, now)), **changes,
+            )
+            # A whole-document replace rather than $set/$push: one code path that every
+            # MongoDB-protocol server handles alike.
+            result = await self._jobs.replace_one(
+                {"_id": current.id, "seq": current.seq}, _to_document(updated)
+            )
+            if result.matched_count == 1:
+                return updated
+            current = await self.get(job.id)
+        raise BackendUnavailableError(f"ingest {job.id} is being updated by too many writers")
 
     async def acquire_source(self, source_key: str, job_id: str) -> str | None:
         """Claim ``source_key`` for ``job_id``. Returns None when claimed, else the id of the
@@ -71,7 +83,7 @@ def _to_document(job: IngestJob) -> Document:
         "state": job.state.value,
         "artifact_id": job.artifact_id,
         "seq": job.seq,
-        "history": [{"state": h.state.value, "at": h.at} for h in job.history],
+        "history": _history(job),
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "attempts": job.attempts,
@@ -81,6 +93,10 @@ def _to_document(job: IngestJob) -> Document:
         "stored": job.stored,
         "details": job.details,
     }
+
+
+def _history(job: IngestJob) -> list[Document]:
+    return [{"state": h.state.value, "at": h.at} for h in job.history]
 
 
 def _from_document(d: Document) -> IngestJob:

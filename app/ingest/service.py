@@ -192,8 +192,8 @@ class IngestService:
         if state not in ALLOWED_TRANSITIONS.get(job.state, frozenset()):
             raise RuntimeError(f"ingest {job.id}: {job.state} -> {state} is not allowed")
         if error is not None:
-            fields["error"] = {"code": error.code, "message": error.message}
-        updated = await self._jobs.transition(job.id, state, utcnow(), set_fields=fields)
+            fields["error"] = error
+        updated = await self._jobs.transition(job, state, utcnow(), **fields)
         if updated is None:  # finished meanwhile by another attempt: report what it is now
             return await self.get(job.id)
         await self._events.publish(progress_channel(updated.id), updated.to_event())

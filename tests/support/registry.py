@@ -88,3 +88,28 @@ async def running_registry(settings: Settings, *, worker: bool = True) -> AsyncI
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
                 await arq_worker.close()
+
+
+@contextlib.asynccontextmanager
+async def registry_in_task(settings: Settings, *, worker: bool = True) -> AsyncIterator[Registry]:
+    """``running_registry`` held open by a task of its own: for fixtures, whose setup and
+    teardown may run in different tasks while the app's lifespan must enter and exit in one."""
+    ready: asyncio.Future[Registry] = asyncio.get_running_loop().create_future()
+    stop = asyncio.Event()
+
+    async def hold() -> None:
+        try:
+            async with running_registry(settings, worker=worker) as running:
+                ready.set_result(running)
+                await stop.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            raise
+
+    task = asyncio.create_task(hold())
+    try:
+        yield await ready
+    finally:
+        stop.set()
+        await task

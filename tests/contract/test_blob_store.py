@@ -1,0 +1,122 @@
+"""One contract, every BlobStore: the local folder and S3 (SeaweedFS, a real S3 server)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aioboto3
+import httpx
+import pytest
+from aiobotocore.config import AioConfig
+
+from app.downloads.links import LinkSigner
+from app.errors import BackendUnavailableError, NotFoundError, ValidationError
+from app.ports import BlobStore
+from app.storage.local import LocalBlobStore
+from app.storage.s3 import S3BlobStore
+
+SIGNING_KEY = b"k" * 32
+
+
+@pytest.fixture(params=["local", "s3"])
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[BlobStore]:
+    if request.param == "local":
+        yield LocalBlobStore(tmp_path / "blobs", LinkSigner(SIGNING_KEY, "http://registry.test"))
+        return
+    endpoint: str = request.getfixturevalue("s3_endpoint")
+    session = aioboto3.Session(aws_access_key_id="any", aws_secret_access_key="any",
+                               region_name="us-east-1")
+    async with session.client("s3", endpoint_url=endpoint,
+                              config=AioConfig(s3={"addressing_style": "path"})) as client:
+        s3 = S3BlobStore(client, f"contract-{uuid.uuid4().hex[:16]}")
+        await s3.ensure_bucket()
+        yield s3
+
+
+async def test_put_then_get_returns_the_same_bytes(store: BlobStore) -> None:
+    data = b"PK\x03\x04 not really a zip" * 100
+    stored = await store.put("artifacts/1/bundle.zip", data, content_type="application/zip")
+    assert stored.size == len(data)
+    assert stored.sha256 == hashlib.sha256(data).hexdigest()
+    assert await store.get("artifacts/1/bundle.zip") == data
+    assert await store.exists("artifacts/1/bundle.zip")
+
+
+async def test_put_overwrites(store: BlobStore) -> None:
+    await store.put("k/a.zip", b"one", content_type="application/zip")
+    await store.put("k/a.zip", b"two", content_type="application/zip")
+    assert await store.get("k/a.zip") == b"two"
+
+
+async def test_missing_key_is_not_found(store: BlobStore) -> None:
+    assert not await store.exists("nope/none.zip")
+    with pytest.raises(NotFoundError):
+        await store.get("nope/none.zip")
+
+
+async def test_delete_removes_and_is_idempotent(store: BlobStore) -> None:
+    await store.put("d/x.zip", b"x", content_type="application/zip")
+    await store.delete("d/x.zip")
+    assert not await store.exists("d/x.zip")
+    await store.delete("d/x.zip")
+
+
+async def test_ping_succeeds_on_a_working_store(store: BlobStore) -> None:
+    await store.ping()
+
+
+async def test_download_url_names_the_file(store: BlobStore) -> None:
+    await store.put("u/bundle.zip", b"zip", content_type="application/zip")
+    url = await store.download_url("u/bundle.zip", filename="bert.zip", ttl_seconds=60)
+    assert url.startswith("http")
+    assert "bert.zip" in url
+
+
+async def test_s3_presigned_url_downloads_the_blob(s3_endpoint: str) -> None:
+    session = aioboto3.Session(aws_access_key_id="any", aws_secret_access_key="any",
+                               region_name="us-east-1")
+    async with session.client("s3", endpoint_url=s3_endpoint,
+                              config=AioConfig(s3={"addressing_style": "path"})) as client:
+        s3 = S3BlobStore(client, "contract-presign")
+        await s3.ensure_bucket()
+        await s3.put("p/bundle.zip", b"zip bytes", content_type="application/zip")
+        url = await s3.download_url("p/bundle.zip", filename="b.zip", ttl_seconds=60)
+    async with httpx.AsyncClient() as http:
+        response = await http.get(url)
+    assert response.status_code == 200
+    assert response.content == b"zip bytes"
+
+
+async def test_s3_write_to_a_missing_bucket_is_a_backend_error(s3_endpoint: str) -> None:
+    session = aioboto3.Session(aws_access_key_id="any", aws_secret_access_key="any",
+                               region_name="us-east-1")
+    async with session.client("s3", endpoint_url=s3_endpoint,
+                              config=AioConfig(s3={"addressing_style": "path"})) as client:
+        s3 = S3BlobStore(client, "no-such-bucket-here")
+        with pytest.raises(BackendUnavailableError):
+            await s3.put("a.zip", b"x", content_type="application/zip")
+
+
+def test_local_links_are_signed_and_expire() -> None:
+    signer = LinkSigner(SIGNING_KEY, "http://registry.test")
+    url = httpx.URL(signer.sign("a/b.zip", filename="b.zip", ttl_seconds=60))
+    expires = int(url.params["expires"])
+    signature = url.params["signature"]
+    assert signer.verify("a/b.zip", filename="b.zip", expires=expires, signature=signature)
+    assert not signer.verify("a/c.zip", filename="b.zip", expires=expires, signature=signature)
+    assert not signer.verify("a/b.zip", filename="x.zip", expires=expires, signature=signature)
+    assert not signer.verify("a/b.zip", filename="b.zip", expires=expires + 1,
+                             signature=signature)
+    assert not signer.verify("a/b.zip", filename="b.zip", expires=1, signature=signature)
+
+
+async def test_local_store_refuses_keys_outside_its_folder(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path / "blobs", LinkSigner(SIGNING_KEY, "http://r"))
+    with pytest.raises(ValidationError):
+        await store.put("../escape.zip", b"x", content_type="application/zip")
+    assert not (tmp_path / "escape.zip").exists()
