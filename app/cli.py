@@ -16,7 +16,7 @@ import uvicorn
 from app.asgi import create_app
 from app.embedded import embedded_backends
 from app.settings import Settings, get_settings
-from workers.settings import build_worker
+from workers.settings import build_worker, stop_worker
 
 log = logging.getLogger("tmr")
 
@@ -69,10 +69,7 @@ async def _serve_async(settings: Settings, host: str, port: int, *, with_worker:
         await server.serve()
     finally:
         if worker is not None and worker_task is not None:
-            worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker_task
-            await worker.close()
+            await stop_worker(worker, worker_task)
 
 
 def _worker(settings: Settings) -> int:

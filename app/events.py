@@ -21,8 +21,7 @@ class RedisSubscription:
         deadline = time.monotonic() + wait_seconds
         while (left := deadline - time.monotonic()) > 0:
             # Subscribe confirmations come through here too: skip them, keep waiting.
-            message = await self._pubsub.get_message(ignore_subscribe_messages=True,
-                                                     timeout=left)
+            message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
             if message is not None and message.get("type") == "message":
                 event = json.loads(message["data"])
                 return event if isinstance(event, dict) else None

@@ -15,6 +15,7 @@ import httpx
 from aiobotocore.config import AioConfig
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
+from pydantic import SecretStr
 
 from app.artifacts.repository import ArtifactRepository
 from app.artifacts.service import ArtifactService
@@ -170,7 +171,5 @@ def _signing_key(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
-def _secret(value: object) -> str | None:
-    from pydantic import SecretStr  # noqa: PLC0415 - only for this narrow helper
-
-    return value.get_secret_value() if isinstance(value, SecretStr) else None
+def _secret(value: SecretStr | None) -> str | None:
+    return None if value is None else value.get_secret_value()

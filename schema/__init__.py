@@ -20,10 +20,10 @@ from schema.artifacts.mutations import ArtifactMutations
 from schema.artifacts.queries import ArtifactQueries
 from schema.context import Context, get_context
 from schema.errors import should_mask
-from schema.scalars import SCALAR_MAP
 from schema.ingest.mutations import IngestMutations
 from schema.ingest.queries import IngestQueries
 from schema.ingest.subscriptions import IngestSubscriptions
+from schema.scalars import SCALAR_MAP
 from schema.system.queries import SystemQueries
 
 __all__ = ["Context", "build_schema", "get_context"]

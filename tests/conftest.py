@@ -92,7 +92,9 @@ def settings(mongo_url: str, redis_url: str, hub: FakeHub, tmp_path: Path) -> Se
 
 @pytest.fixture
 def s3_settings(settings: Settings, s3_endpoint: str) -> Settings:
-    return settings.model_copy(update={
-        "s3_endpoint": s3_endpoint,
-        "s3_bucket": f"tmr-{uuid.uuid4().hex[:12]}",
-    })
+    return settings.model_copy(
+        update={
+            "s3_endpoint": s3_endpoint,
+            "s3_bucket": f"tmr-{uuid.uuid4().hex[:12]}",
+        }
+    )

@@ -15,9 +15,14 @@ LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(cwd)}
-    return subprocess.run(  # noqa: S603 - fixed argv
-        [LINT_IMPORTS, "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True,
-        check=False, timeout=120,
+    return subprocess.run(
+        [LINT_IMPORTS, "--no-cache"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
 
 
@@ -29,8 +34,11 @@ def test_the_import_contracts_hold() -> None:
 
 def test_a_forbidden_import_is_caught(tmp_path: Path) -> None:
     for package in ("app", "schema", "workers"):
-        shutil.copytree(ROOT / package, tmp_path / package,
-                        ignore=shutil.ignore_patterns("static", "__pycache__"))
+        shutil.copytree(
+            ROOT / package,
+            tmp_path / package,
+            ignore=shutil.ignore_patterns("static", "__pycache__"),
+        )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     service = tmp_path / "app" / "artifacts" / "service.py"
     service.write_text(service.read_text() + "\nimport strawberry  # a domain service may not\n")

@@ -3,6 +3,9 @@ the worker: arq binds its tasks to the loop current at construction."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from arq import Worker, func
 from arq.connections import RedisSettings
 
@@ -35,3 +38,21 @@ def build_worker(
         handle_signals=handle_signals,
         keep_result=3600,
     )
+
+
+async def stop_worker(
+    worker: Worker, task: asyncio.Task[None], grace_seconds: float = 10.0
+) -> None:
+    """Stop taking jobs, let running ones finish (up to ``grace_seconds``), then close.
+    A job cut short stays in the queue and runs again on the next worker."""
+    worker.allow_pick_jobs = False
+    running = [t for t in worker.tasks.values() if not t.done()]
+    if running:
+        _, pending = await asyncio.wait(running, timeout=grace_seconds)
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+    await worker.close()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

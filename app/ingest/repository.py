@@ -13,7 +13,6 @@ from app.errors import BackendUnavailableError
 from app.ingest.entities import IngestError, IngestJob, IngestState, StateChange
 from app.storage.mongo import Database, Document
 
-
 _CAS_ATTEMPTS = 8
 
 
@@ -34,7 +33,11 @@ class IngestJobRepository:
         return None if doc is None else _from_document(doc)
 
     async def transition(
-        self, job: IngestJob, state: IngestState, now: datetime, **changes: Any  # noqa: ANN401
+        self,
+        job: IngestJob,
+        state: IngestState,
+        now: datetime,
+        **changes: Any,  # noqa: ANN401
     ) -> IngestJob | None:
         """Move a live job to ``state`` with ``changes`` to its fields: a compare-and-set on
         ``seq``, so concurrent writers never lose a step. None if the job is finished."""
@@ -43,8 +46,12 @@ class IngestJobRepository:
             if current is None or current.state.terminal:
                 return None
             updated = replace(
-                current, state=state, seq=current.seq + 1, updated_at=now,
-                history=(*current.history, StateChange(state, now)), **changes,
+                current,
+                state=state,
+                seq=current.seq + 1,
+                updated_at=now,
+                history=(*current.history, StateChange(state, now)),
+                **changes,
             )
             # A whole-document replace rather than $set/$push: one code path that every
             # MongoDB-protocol server handles alike.

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 from app.downloads.links import LinkSigner
-from app.errors import NotFoundError, ValidationError
+from app.errors import BackendUnavailableError, NotFoundError, ValidationError
 from app.ports import StoredBlob
 
 
@@ -21,7 +21,10 @@ class LocalBlobStore:
 
     async def put(self, key: str, data: bytes, *, content_type: str) -> StoredBlob:  # noqa: ARG002 - a file has no content type
         path = self._path(key)
-        await asyncio.to_thread(_write_atomically, path, data)
+        try:
+            await asyncio.to_thread(_write_atomically, path, data)
+        except OSError as exc:
+            raise BackendUnavailableError(f"could not write blob {key}: {exc}") from exc
         return StoredBlob(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
     async def get(self, key: str) -> bytes:

@@ -22,17 +22,17 @@ SIGNING_KEY = b"k" * 32
 
 
 @pytest.fixture(params=["local", "s3"])
-async def store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[BlobStore]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
     if request.param == "local":
         yield LocalBlobStore(tmp_path / "blobs", LinkSigner(SIGNING_KEY, "http://registry.test"))
         return
     endpoint: str = request.getfixturevalue("s3_endpoint")
-    session = aioboto3.Session(aws_access_key_id="any", aws_secret_access_key="any",
-                               region_name="us-east-1")
-    async with session.client("s3", endpoint_url=endpoint,
-                              config=AioConfig(s3={"addressing_style": "path"})) as client:
+    session = aioboto3.Session(
+        aws_access_key_id="any", aws_secret_access_key="any", region_name="us-east-1"
+    )
+    async with session.client(
+        "s3", endpoint_url=endpoint, config=AioConfig(s3={"addressing_style": "path"})
+    ) as client:
         s3 = S3BlobStore(client, f"contract-{uuid.uuid4().hex[:16]}")
         await s3.ensure_bucket()
         yield s3
@@ -78,10 +78,12 @@ async def test_download_url_names_the_file(store: BlobStore) -> None:
 
 
 async def test_s3_presigned_url_downloads_the_blob(s3_endpoint: str) -> None:
-    session = aioboto3.Session(aws_access_key_id="any", aws_secret_access_key="any",
-                               region_name="us-east-1")
-    async with session.client("s3", endpoint_url=s3_endpoint,
-                              config=AioConfig(s3={"addressing_style": "path"})) as client:
+    session = aioboto3.Session(
+        aws_access_key_id="any", aws_secret_access_key="any", region_name="us-east-1"
+    )
+    async with session.client(
+        "s3", endpoint_url=s3_endpoint, config=AioConfig(s3={"addressing_style": "path"})
+    ) as client:
         s3 = S3BlobStore(client, "contract-presign")
         await s3.ensure_bucket()
         await s3.put("p/bundle.zip", b"zip bytes", content_type="application/zip")
@@ -93,10 +95,12 @@ async def test_s3_presigned_url_downloads_the_blob(s3_endpoint: str) -> None:
 
 
 async def test_s3_write_to_a_missing_bucket_is_a_backend_error(s3_endpoint: str) -> None:
-    session = aioboto3.Session(aws_access_key_id="any", aws_secret_access_key="any",
-                               region_name="us-east-1")
-    async with session.client("s3", endpoint_url=s3_endpoint,
-                              config=AioConfig(s3={"addressing_style": "path"})) as client:
+    session = aioboto3.Session(
+        aws_access_key_id="any", aws_secret_access_key="any", region_name="us-east-1"
+    )
+    async with session.client(
+        "s3", endpoint_url=s3_endpoint, config=AioConfig(s3={"addressing_style": "path"})
+    ) as client:
         s3 = S3BlobStore(client, "no-such-bucket-here")
         with pytest.raises(BackendUnavailableError):
             await s3.put("a.zip", b"x", content_type="application/zip")
@@ -110,8 +114,7 @@ def test_local_links_are_signed_and_expire() -> None:
     assert signer.verify("a/b.zip", filename="b.zip", expires=expires, signature=signature)
     assert not signer.verify("a/c.zip", filename="b.zip", expires=expires, signature=signature)
     assert not signer.verify("a/b.zip", filename="x.zip", expires=expires, signature=signature)
-    assert not signer.verify("a/b.zip", filename="b.zip", expires=expires + 1,
-                             signature=signature)
+    assert not signer.verify("a/b.zip", filename="b.zip", expires=expires + 1, signature=signature)
     assert not signer.verify("a/b.zip", filename="b.zip", expires=1, signature=signature)
 
 

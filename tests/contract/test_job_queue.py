@@ -37,9 +37,14 @@ async def test_enqueue_is_idempotent_per_job_id_and_a_worker_runs_it(
     async def ingest(ctx: dict[str, Any], ingest_id: str) -> None:
         seen.append(ingest_id)
 
-    worker = Worker(functions=[func(ingest, name=JobName.INGEST.value)],
-                    redis_settings=RedisSettings.from_dsn(redis_url), queue_name=queue_name,
-                    burst=True, poll_delay=0.01, handle_signals=False)
+    worker = Worker(
+        functions=[func(ingest, name=JobName.INGEST.value)],
+        redis_settings=RedisSettings.from_dsn(redis_url),
+        queue_name=queue_name,
+        burst=True,
+        poll_delay=0.01,
+        handle_signals=False,
+    )
     try:
         await worker.main()
     finally:

@@ -86,10 +86,18 @@ async def test_delete(artifacts: ArtifactRepository) -> None:
 def _job(job_id: str) -> IngestJob:
     now = utcnow()
     return IngestJob(
-        id=job_id, url="https://huggingface.co/acme/model", type=ArtifactType.MODEL, name=None,
-        source_key="hf:model:acme/model", requester="tester", state=IngestState.QUEUED,
-        artifact_id="7", seq=1, history=(StateChange(IngestState.QUEUED, now),),
-        created_at=now, updated_at=now,
+        id=job_id,
+        url="https://huggingface.co/acme/model",
+        type=ArtifactType.MODEL,
+        name=None,
+        source_key="hf:model:acme/model",
+        requester="tester",
+        state=IngestState.QUEUED,
+        artifact_id="7",
+        seq=1,
+        history=(StateChange(IngestState.QUEUED, now),),
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -104,7 +112,10 @@ async def test_transitions_are_recorded_in_order(jobs: IngestJobRepository) -> N
     assert done.seq == 3
     assert done.stored
     assert [h.state for h in done.history] == [
-        IngestState.QUEUED, IngestState.FETCHING, IngestState.DONE]
+        IngestState.QUEUED,
+        IngestState.FETCHING,
+        IngestState.DONE,
+    ]
     assert await jobs.get("j1") == done
 
 
@@ -124,7 +135,10 @@ async def test_a_stale_writer_builds_on_the_latest_state(jobs: IngestJobReposito
     assert stored is not None
     assert stored.seq == 3
     assert [h.state for h in stored.history] == [
-        IngestState.QUEUED, IngestState.FETCHING, IngestState.STORING]
+        IngestState.QUEUED,
+        IngestState.FETCHING,
+        IngestState.STORING,
+    ]
 
 
 async def test_one_source_lock_per_key(jobs: IngestJobRepository) -> None:

@@ -6,14 +6,31 @@ from app.artifacts.entities import Artifact, ArtifactType, BlobRef, SourceHost, 
 from app.clock import utcnow
 
 
-def artifact(artifact_id: str, repo_id: str = "acme/model", *, ingest_id: str = "ing-1",
-             name: str | None = None) -> Artifact:
+def artifact(
+    artifact_id: str,
+    repo_id: str = "acme/model",
+    *,
+    ingest_id: str = "ing-1",
+    name: str | None = None,
+) -> Artifact:
     return Artifact(
-        id=artifact_id, name=name or repo_id.rsplit("/", 1)[-1], type=ArtifactType.MODEL,
+        id=artifact_id,
+        name=name or repo_id.rsplit("/", 1)[-1],
+        type=ArtifactType.MODEL,
         source_url=f"https://huggingface.co/{repo_id}",
-        source=SourceRef(SourceHost.HUGGING_FACE, ArtifactType.MODEL, repo_id,
-                         f"hf:model:{repo_id}", f"https://huggingface.co/{repo_id}"),
-        revision="a" * 40, readme="# card", license="apache-2.0", size_bytes=10,
+        source=SourceRef(
+            SourceHost.HUGGING_FACE,
+            ArtifactType.MODEL,
+            repo_id,
+            f"hf:model:{repo_id}",
+            f"https://huggingface.co/{repo_id}",
+        ),
+        revision="a" * 40,
+        readme="# card",
+        license="apache-2.0",
+        size_bytes=10,
         blob=BlobRef(f"artifacts/{artifact_id}/bundle.zip", 3, "0" * 64),
-        created_at=utcnow(), created_by="tester", ingest_id=ingest_id,
+        created_at=utcnow(),
+        created_by="tester",
+        ingest_id=ingest_id,
     )

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx
-from httpx_ws import aconnect_ws
+from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from litestar import Litestar
 
 from app.asgi import create_app
 from app.services import Services
 from app.settings import Settings
-from workers.settings import build_worker
+from workers.settings import build_worker, stop_worker
 
 PUBLIC_URL = "http://registry.test"
 
@@ -35,8 +35,7 @@ class Registry:
 
     async def execute(self, query: str, **variables: Any) -> dict[str, Any]:  # noqa: ANN401
         """The whole GraphQL response (data and errors)."""
-        response = await self.client.post("/graphql", json={"query": query,
-                                                            "variables": variables})
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables})
         body: dict[str, Any] = response.json()
         return body
 
@@ -48,17 +47,28 @@ class Registry:
         return data
 
     async def subscribe(
-        self, query: str, *, timeout: float = 30.0, **variables: Any  # noqa: ANN401
+        self,
+        query: str,
+        *,
+        wait_seconds: float = 30.0,
+        **variables: Any,  # noqa: ANN401
     ) -> list[dict[str, Any]]:
         """Every `next` payload of a subscription, until the server completes it."""
         received: list[dict[str, Any]] = []
-        async with aconnect_ws("/graphql", self.client,
-                               subprotocols=["graphql-transport-ws"]) as ws:
+        ws: AsyncWebSocketSession
+        async with aconnect_ws(
+            "/graphql", self.client, subprotocols=["graphql-transport-ws"]
+        ) as ws:
             await ws.send_json({"type": "connection_init"})
             assert (await ws.receive_json())["type"] == "connection_ack"
-            await ws.send_json({"type": "subscribe", "id": "1",
-                                "payload": {"query": query, "variables": variables}})
-            async with asyncio.timeout(timeout):
+            await ws.send_json(
+                {
+                    "type": "subscribe",
+                    "id": "1",
+                    "payload": {"query": query, "variables": variables},
+                }
+            )
+            async with asyncio.timeout(wait_seconds):
                 while True:
                     message = await ws.receive_json()
                     if message["type"] == "complete":
@@ -78,16 +88,16 @@ async def running_registry(settings: Settings, *, worker: bool = True) -> AsyncI
         arq_worker = build_worker(settings, poll_delay=0.02) if worker else None
         if arq_worker is not None:
             worker_task = asyncio.create_task(arq_worker.async_run())
+            async with asyncio.timeout(30):  # the worker has opened its backends
+                while "services" not in arq_worker.ctx and not worker_task.done():  # noqa: ASYNC110 - arq offers no startup event
+                    await asyncio.sleep(0.01)
         try:
             transport = ASGIWebSocketTransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
                 yield Registry(app=app, client=client, settings=settings)
         finally:
             if arq_worker is not None and worker_task is not None:
-                worker_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
-                await arq_worker.close()
+                await stop_worker(arq_worker, worker_task)
 
 
 @contextlib.asynccontextmanager

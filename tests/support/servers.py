@@ -59,9 +59,17 @@ def s3_server(workdir: Path) -> Iterator[str]:
     ports = _free_ports_with_grpc(6)
     s3, master, volume, filer, admin, webdav = ports
     cmd = [
-        weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-        f"-s3.port={s3}", f"-master.port={master}", f"-volume.port={volume}",
-        f"-filer.port={filer}", f"-admin.port={admin}", f"-webdav.port={webdav}",
+        weed,
+        "mini",
+        f"-dir={data}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-s3.port={s3}",
+        f"-master.port={master}",
+        f"-volume.port={volume}",
+        f"-filer.port={filer}",
+        f"-admin.port={admin}",
+        f"-webdav.port={webdav}",
         "-admin.ui=false",
     ]
     proc = spawn(cmd, workdir / "weed.log")
@@ -76,7 +84,7 @@ def _free_ports_with_grpc(count: int) -> list[int]:
     ports: list[int] = []
     while len(ports) < count:
         port = free_port()
-        if port + _GRPC_OFFSET < 65536 and _is_free(port + _GRPC_OFFSET) and port not in ports:  # noqa: PLR2004
+        if port + _GRPC_OFFSET < 65536 and _is_free(port + _GRPC_OFFSET) and port not in ports:
             ports.append(port)
     return ports
 
@@ -96,7 +104,7 @@ def _wait_for_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.
         if proc.poll() is not None:
             raise RuntimeError(f"weed exited with {proc.returncode}")
         with suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1).status_code < 500:  # noqa: PLR2004
+            if httpx.get(url, timeout=1).status_code < 500:
                 return
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not come up in {timeout}s")

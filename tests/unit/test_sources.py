@@ -14,30 +14,71 @@ CODE = ArtifactType.CODE
 @pytest.mark.parametrize(
     ("url", "kind", "key", "canonical"),
     [
-        ("https://huggingface.co/google-bert/bert-base-uncased", MODEL,
-         "hf:model:google-bert/bert-base-uncased", "https://huggingface.co/google-bert/bert-base-uncased"),
-        ("https://huggingface.co/google-bert/bert-base-uncased/tree/main", MODEL,
-         "hf:model:google-bert/bert-base-uncased", "https://huggingface.co/google-bert/bert-base-uncased"),
-        ("https://huggingface.co/google-bert/bert-base-uncased/", MODEL,
-         "hf:model:google-bert/bert-base-uncased", "https://huggingface.co/google-bert/bert-base-uncased"),
-        ("https://huggingface.co/bert-base-uncased", MODEL,
-         "hf:model:bert-base-uncased", "https://huggingface.co/bert-base-uncased"),
-        ("https://huggingface.co/datasets/stanfordnlp/imdb", DATASET,
-         "hf:dataset:stanfordnlp/imdb", "https://huggingface.co/datasets/stanfordnlp/imdb"),
-        ("https://huggingface.co/datasets/rajpurkar/squad/tree/main", DATASET,
-         "hf:dataset:rajpurkar/squad", "https://huggingface.co/datasets/rajpurkar/squad"),
-        ("https://github.com/openai/whisper", CODE, "github:openai/whisper",
-         "https://github.com/openai/whisper"),
-        ("https://github.com/openai/whisper.git", CODE, "github:openai/whisper",
-         "https://github.com/openai/whisper"),
-        ("https://github.com/OpenAI/Whisper/tree/main/whisper/normalizers", CODE,
-         "github:openai/whisper", "https://github.com/OpenAI/Whisper"),
-        ("https://github.com/zalandoresearch/fashion-mnist", DATASET,
-         "github:dataset:zalandoresearch/fashion-mnist",
-         "https://github.com/zalandoresearch/fashion-mnist"),
+        (
+            "https://huggingface.co/google-bert/bert-base-uncased",
+            MODEL,
+            "hf:model:google-bert/bert-base-uncased",
+            "https://huggingface.co/google-bert/bert-base-uncased",
+        ),
+        (
+            "https://huggingface.co/google-bert/bert-base-uncased/tree/main",
+            MODEL,
+            "hf:model:google-bert/bert-base-uncased",
+            "https://huggingface.co/google-bert/bert-base-uncased",
+        ),
+        (
+            "https://huggingface.co/google-bert/bert-base-uncased/",
+            MODEL,
+            "hf:model:google-bert/bert-base-uncased",
+            "https://huggingface.co/google-bert/bert-base-uncased",
+        ),
+        (
+            "https://huggingface.co/bert-base-uncased",
+            MODEL,
+            "hf:model:bert-base-uncased",
+            "https://huggingface.co/bert-base-uncased",
+        ),
+        (
+            "https://huggingface.co/datasets/stanfordnlp/imdb",
+            DATASET,
+            "hf:dataset:stanfordnlp/imdb",
+            "https://huggingface.co/datasets/stanfordnlp/imdb",
+        ),
+        (
+            "https://huggingface.co/datasets/rajpurkar/squad/tree/main",
+            DATASET,
+            "hf:dataset:rajpurkar/squad",
+            "https://huggingface.co/datasets/rajpurkar/squad",
+        ),
+        (
+            "https://github.com/openai/whisper",
+            CODE,
+            "github:openai/whisper",
+            "https://github.com/openai/whisper",
+        ),
+        (
+            "https://github.com/openai/whisper.git",
+            CODE,
+            "github:openai/whisper",
+            "https://github.com/openai/whisper",
+        ),
+        (
+            "https://github.com/OpenAI/Whisper/tree/main/whisper/normalizers",
+            CODE,
+            "github:openai/whisper",
+            "https://github.com/OpenAI/Whisper",
+        ),
+        (
+            "https://github.com/zalandoresearch/fashion-mnist",
+            DATASET,
+            "github:dataset:zalandoresearch/fashion-mnist",
+            "https://github.com/zalandoresearch/fashion-mnist",
+        ),
     ],
 )
-def test_accepted_urls_are_normalized(url: str, kind: ArtifactType, key: str, canonical: str) -> None:
+def test_accepted_urls_are_normalized(
+    url: str, kind: ArtifactType, key: str, canonical: str
+) -> None:
     source = parse_source(url, kind)
     assert source.key == key
     assert source.canonical_url == canonical
@@ -45,8 +86,12 @@ def test_accepted_urls_are_normalized(url: str, kind: ArtifactType, key: str, ca
 
 
 def test_default_name_is_the_last_segment_of_the_repo_id() -> None:
-    assert parse_source("https://huggingface.co/google-bert/bert-base-uncased/tree/main",
-                        MODEL).default_name == "bert-base-uncased"
+    assert (
+        parse_source(
+            "https://huggingface.co/google-bert/bert-base-uncased/tree/main", MODEL
+        ).default_name
+        == "bert-base-uncased"
+    )
     source = parse_source("https://github.com/openai/whisper.git", CODE)
     assert source.host is SourceHost.GITHUB
     assert source.default_name == "whisper"
