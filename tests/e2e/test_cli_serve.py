@@ -1,0 +1,117 @@
+"""`tmr serve` as a user runs it: embedded backends as children, data kept across restarts,
+and no child left running however the server ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.embedded import free_port
+from tests.fakehub import FakeHub
+
+TMR = str(Path(sys.executable).with_name("tmr"))
+INGEST = """mutation { ingest(input: {url: "https://huggingface.co/google-bert/bert-base-uncased",
+  type: MODEL}) { job { id } error { __typename } } }"""
+
+
+def _alive(pid: int) -> bool:
+    """Running, as opposed to gone or a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    state = next(line for line in status.splitlines() if line.startswith("State:"))
+    return "Z" not in state.split()[1]
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
+
+
+class Served:
+    def __init__(self, data_dir: Path, hub: FakeHub) -> None:
+        self.port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
+        env |= {
+            "TMR_DATA_DIR": str(data_dir),
+            "TMR_HF_ENDPOINT": hub.url,
+            "TMR_GITHUB_API_URL": hub.url,
+        }
+        self.proc = subprocess.Popen(
+            [TMR, "serve", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._wait_healthy()
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, "tmr serve exited while starting"
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("tmr serve did not come up within 30 s")
+
+    def gql(self, query: str) -> dict[str, Any]:
+        body: dict[str, Any] = httpx.post(
+            f"{self.url}/graphql", json={"query": query}, timeout=10
+        ).json()
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+def _wait_done(served: Served, job_id: str) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        job = served.gql(f'{{ ingestJob(id: "{job_id}") {{ state artifact {{ id }} }} }}')
+        if job["ingestJob"]["state"] in {"DONE", "FAILED"}:
+            assert job["ingestJob"]["state"] == "DONE", job
+            artifact_id: str = job["ingestJob"]["artifact"]["id"]
+            return artifact_id
+        time.sleep(0.2)
+    raise AssertionError("ingest did not finish")
+
+
+def test_serve_keeps_data_and_leaves_no_children(tmp_path: Path, hub: FakeHub) -> None:
+    served_dir = tmp_path / "data"
+    first = Served(served_dir, hub)
+    children = _children(first.proc.pid)
+    assert len(children) == 2  # the MongoDB-protocol server and Redis
+    job_id = first.gql(INGEST)["ingest"]["job"]["id"]
+    artifact_id = _wait_done(first, job_id)
+    download = first.gql(f'{{ artifact(id: "{artifact_id}") {{ downloadUrl }} }}')
+    zipped = httpx.get(download["artifact"]["downloadUrl"], timeout=10)
+    assert zipped.status_code == 200
+    assert zipped.content.startswith(b"PK")
+
+    first.proc.kill()  # a crash: no chance to clean up
+    first.proc.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(c) for c in children)
+
+    second = Served(served_dir, hub)
+    try:
+        again = second.gql(f'{{ artifact(id: "{artifact_id}") {{ name }} }}')
+        assert again["artifact"] == {"name": "bert-base-uncased"}
+        children = _children(second.proc.pid)
+    finally:
+        second.proc.send_signal(signal.SIGINT)  # Ctrl-C
+        assert second.proc.wait(timeout=30) == 0
+    assert not any(_alive(c) for c in children)
