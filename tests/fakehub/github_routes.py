@@ -62,9 +62,11 @@ class GitHubApi:
         return reply
 
     def _stamp(self, req: Request, reply: Reply) -> Reply:
-        limit = _TOKEN_LIMIT if "authorization" in req.headers else _ANONYMOUS_LIMIT
-        used, remaining, reset = self._window.take("core", limit)
-        visibility = "private" if limit == _TOKEN_LIMIT else "public"
+        authorized = "authorization" in req.headers
+        limit = _TOKEN_LIMIT if authorized else _ANONYMOUS_LIMIT
+        # Anonymous and token callers have separate quotas, as on GitHub.
+        used, remaining, reset = self._window.take(f"core:{authorized}", limit)
+        visibility = "private" if authorized else "public"
         request_id = ":".join(secrets.token_hex(n).upper() for n in (2, 3, 4, 4, 4))
         reply.headers.setdefault("x-github-media-type", "github.v3; format=json")
         reply.headers |= {

@@ -38,7 +38,7 @@ class HuggingFaceHub:
             kind: Kind = "model" if segs[1] == "models" else "dataset"
             reply = self._api(req, kind, segs[2:])
         elif len(segs) == 2 and segs[0] == "cdn-lfs":
-            reply = self._cdn(segs[1])
+            return self._cdn(segs[1])  # the CDN is not the hub: none of the hub's headers
         elif segs[:1] == ("datasets",):
             reply = self._resolve(req, "dataset", segs[1:])
         else:
@@ -127,7 +127,7 @@ class HuggingFaceHub:
             return _gated(repo)
         if revision not in ("main", repo.sha):
             return _revision_not_found(revision)
-        return _serve_file(req, repo, path, self.cdn_url or req.base_url)
+        return _serve_file(repo, path, self.cdn_url or req.base_url)
 
     def _cdn(self, sha256: str) -> Reply:
         # Stand-in for the LFS CDN: a short placeholder, never the object's real size.
@@ -153,7 +153,7 @@ def _info_view(info: JSON, req: Request) -> JSON:
     return view
 
 
-def _serve_file(req: Request, repo: HfRepo, path: str, cdn_url: str) -> Reply:
+def _serve_file(repo: HfRepo, path: str, cdn_url: str) -> Reply:
     sibling = repo.siblings.get(path)
     if sibling is None:
         return _hub_error(404, "EntryNotFound", "Entry not found", sha=repo.sha, text=True)
@@ -197,11 +197,9 @@ def _filler(path: str, size: int) -> bytes:
 
 
 def _hub_error(
-    status: int, code: str | None, message: str, *, sha: str | None = None, text: bool = False
+    status: int, code: str, message: str, *, sha: str | None = None, text: bool = False
 ) -> Reply:
-    headers = {"X-Error-Message": message}
-    if code:
-        headers["X-Error-Code"] = code
+    headers = {"X-Error-Code": code, "X-Error-Message": message}
     if sha:
         headers["X-Repo-Commit"] = sha
     if text:

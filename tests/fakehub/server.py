@@ -211,11 +211,13 @@ class _HubServer(ThreadingHTTPServer):
         self.hub = hub
         super().__init__(address, handler)
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
+    ) -> None:
         # A client that gave up (timeout tests) leaves a broken pipe behind; that is expected.
         if isinstance(sys.exc_info()[1], OSError):
             return
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
