@@ -204,6 +204,7 @@ class FakeHub:
 class _HubServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # benchmarks open many connections at once; the default is 5
 
     def __init__(
         self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], hub: FakeHub
@@ -222,6 +223,9 @@ class _HubServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as clients pool connections to the real services
+    # Headers and body go out in separate writes; with Nagle on, a keep-alive client's delayed
+    # ACK adds ~40 ms to every answer, which would swamp any latency a benchmark sets.
+    disable_nagle_algorithm = True
     server_version = "fakehub"
     sys_version = ""
 
