@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
-from types_aiobotocore_s3.client import S3Client
 
 from app.errors import BackendUnavailableError, NotFoundError
 from app.ports import StoredBlob
+
+if TYPE_CHECKING:  # the stubs are a development dependency only
+    from types_aiobotocore_s3.client import S3Client
 
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 

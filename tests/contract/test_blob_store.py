@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aioboto3
 import httpx
 import pytest
 from aiobotocore.config import AioConfig
+from types_aiobotocore_s3.client import S3Client
 
 from app.downloads.links import LinkSigner
 from app.errors import BackendUnavailableError, NotFoundError, ValidationError
@@ -21,18 +23,24 @@ from app.storage.s3 import S3BlobStore
 SIGNING_KEY = b"k" * 32
 
 
-@pytest.fixture(params=["local", "s3"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
-    if request.param == "local":
-        yield LocalBlobStore(tmp_path / "blobs", LinkSigner(SIGNING_KEY, "http://registry.test"))
-        return
-    endpoint: str = request.getfixturevalue("s3_endpoint")
+@asynccontextmanager
+async def s3_client(endpoint: str) -> AsyncIterator[S3Client]:
     session = aioboto3.Session(
         aws_access_key_id="any", aws_secret_access_key="any", region_name="us-east-1"
     )
     async with session.client(
         "s3", endpoint_url=endpoint, config=AioConfig(s3={"addressing_style": "path"})
     ) as client:
+        yield client
+
+
+@pytest.fixture(params=["local", "s3"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BlobStore]:
+    if request.param == "local":
+        yield LocalBlobStore(tmp_path / "blobs", LinkSigner(SIGNING_KEY, "http://registry.test"))
+        return
+    endpoint: str = request.getfixturevalue("s3_endpoint")
+    async with s3_client(endpoint) as client:
         s3 = S3BlobStore(client, f"contract-{uuid.uuid4().hex[:16]}")
         await s3.ensure_bucket()
         yield s3
@@ -78,12 +86,7 @@ async def test_download_url_names_the_file(store: BlobStore) -> None:
 
 
 async def test_s3_presigned_url_downloads_the_blob(s3_endpoint: str) -> None:
-    session = aioboto3.Session(
-        aws_access_key_id="any", aws_secret_access_key="any", region_name="us-east-1"
-    )
-    async with session.client(
-        "s3", endpoint_url=s3_endpoint, config=AioConfig(s3={"addressing_style": "path"})
-    ) as client:
+    async with s3_client(s3_endpoint) as client:
         s3 = S3BlobStore(client, "contract-presign")
         await s3.ensure_bucket()
         await s3.put("p/bundle.zip", b"zip bytes", content_type="application/zip")
@@ -95,12 +98,7 @@ async def test_s3_presigned_url_downloads_the_blob(s3_endpoint: str) -> None:
 
 
 async def test_s3_write_to_a_missing_bucket_is_a_backend_error(s3_endpoint: str) -> None:
-    session = aioboto3.Session(
-        aws_access_key_id="any", aws_secret_access_key="any", region_name="us-east-1"
-    )
-    async with session.client(
-        "s3", endpoint_url=s3_endpoint, config=AioConfig(s3={"addressing_style": "path"})
-    ) as client:
+    async with s3_client(s3_endpoint) as client:
         s3 = S3BlobStore(client, "no-such-bucket-here")
         with pytest.raises(BackendUnavailableError):
             await s3.put("a.zip", b"x", content_type="application/zip")
