@@ -14,6 +14,7 @@ class WorkerContext(TypedDict):
     job_id: str
     job_try: int
     max_tries: int
+    fetch_time_limit: float
     services: Services
     exit_stack: AsyncExitStack
 
@@ -25,6 +26,8 @@ def startup_for(settings: Settings, max_tries: int) -> Any:  # noqa: ANN401 - ar
         ctx["services"] = await build_services(resources)
         ctx["exit_stack"] = stack
         ctx["max_tries"] = max_tries
+        # Leave the store step room inside arq's job timeout.
+        ctx["fetch_time_limit"] = settings.worker_job_timeout_seconds * 0.8
 
     return startup
 

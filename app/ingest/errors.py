@@ -1,9 +1,16 @@
 from __future__ import annotations
 
-from app.errors import NotFoundError
+from app.errors import AppError, NotFoundError
 
 
 class IngestJobNotFoundError(NotFoundError):
     def __init__(self, job_id: str) -> None:
         super().__init__(f"ingest job {job_id!r} does not exist")
         self.job_id = job_id
+
+
+class IngestTimeoutError(AppError):
+    code = "timeout"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"upstream data could not be fetched within {seconds:.0f} s")

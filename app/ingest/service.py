@@ -6,6 +6,7 @@ subscriber that reads the document after subscribing never misses the outcome.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -23,7 +24,7 @@ from app.ingest.entities import (
     IngestState,
     StateChange,
 )
-from app.ingest.errors import IngestJobNotFoundError
+from app.ingest.errors import IngestJobNotFoundError, IngestTimeoutError
 from app.ingest.repository import IngestJobRepository
 from app.ports import EventBus, JobName, JobQueue
 from app.upstream.clients import Upstream
@@ -32,6 +33,7 @@ from app.upstream.snapshots import fetch_snapshot
 log = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 255
+DEFAULT_TIME_LIMIT_SECONDS = 300.0
 #: While watching, re-read the job this often in case a published event was lost.
 WATCH_RESYNC_SECONDS = 2.0
 
@@ -109,10 +111,18 @@ class IngestService:
             raise IngestJobNotFoundError(job_id)
         return job
 
-    async def run(self, job_id: str, *, attempt: int = 1, final_attempt: bool = True) -> None:
+    async def run(
+        self,
+        job_id: str,
+        *,
+        attempt: int = 1,
+        final_attempt: bool = True,
+        time_limit: float = DEFAULT_TIME_LIMIT_SECONDS,
+    ) -> None:
         """Run one attempt of a queued ingest (the worker's entry). Retryable failures are
         raised for the queue to retry unless this is the final attempt; every other outcome
-        ends the job in DONE or FAILED."""
+        ends the job in DONE or FAILED. Upstream fetching past ``time_limit`` fails the job here,
+        before the queue's own job timeout would cancel it and leave it live."""
         job = await self._jobs.get(job_id)
         if job is None:
             log.warning("ingest job %s vanished before it ran", job_id)
@@ -121,22 +131,7 @@ class IngestService:
             return
         job = await self._transition(job, IngestState.FETCHING, attempts=attempt)
         try:
-            source = parse_source(job.url, job.type)
-            async with self._upstream.session() as upstream:
-                snapshot = await fetch_snapshot(source, upstream)
-            job = await self._transition(job, IngestState.STORING)
-            await self._artifacts.store(
-                NewArtifact(
-                    id=job.artifact_id,
-                    name=job.name or source.default_name,
-                    source_url=job.url,
-                    source=source,
-                    snapshot=snapshot,
-                    requester=job.requester,
-                    ingest_id=job.id,
-                )
-            )
-            await self._finish(job, IngestState.DONE, stored=True)
+            await self._fetch_and_store(job, time_limit)
         except AppError as exc:
             if exc.retryable and not final_attempt:
                 raise
@@ -146,6 +141,29 @@ class IngestService:
             await self._finish(
                 job, IngestState.FAILED, IngestError("internal", "internal error while ingesting")
             )
+
+    async def _fetch_and_store(self, job: IngestJob, time_limit: float) -> IngestJob:
+        source = parse_source(job.url, job.type)
+        # Only the upstream part is bounded: once fetched, storing runs to its end, so a
+        # timeout never leaves a stored artifact behind a FAILED job.
+        try:
+            async with asyncio.timeout(time_limit), self._upstream.session() as upstream:
+                snapshot = await fetch_snapshot(source, upstream)
+        except TimeoutError:
+            raise IngestTimeoutError(time_limit) from None
+        job = await self._transition(job, IngestState.STORING)
+        await self._artifacts.store(
+            NewArtifact(
+                id=job.artifact_id,
+                name=job.name or source.default_name,
+                source_url=job.url,
+                source=source,
+                snapshot=snapshot,
+                requester=job.requester,
+                ingest_id=job.id,
+            )
+        )
+        return await self._finish(job, IngestState.DONE, stored=True)
 
     async def watch(self, job_id: str) -> AsyncIterator[IngestJob]:
         """The job's current state, then every later state, ending at DONE or FAILED."""

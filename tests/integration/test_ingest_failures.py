@@ -204,3 +204,17 @@ async def test_the_same_source_in_flight_is_one_ingest(settings: Settings, hub: 
         final = await final_state(registry, ids.pop())
     assert final["state"] == "DONE"
     assert await stored_count(settings) == 1
+
+
+async def test_an_upstream_that_hangs_fails_the_job_in_time(
+    settings: Settings, hub: FakeHub
+) -> None:
+    hub.inject_fault("/api/models/google-bert/bert-base-uncased", status=200, delay=5.0)
+    async with running_registry(settings, worker=False) as registry:
+        job_id = (await start(registry, BERT))["job"]["id"]
+        await registry.services.ingest.run(job_id, time_limit=0.5)
+        failed = await registry.services.ingest.get(job_id)
+    assert failed.state is IngestState.FAILED
+    assert failed.error is not None
+    assert failed.error.code == "timeout"
+    assert await stored_count(settings) == 0

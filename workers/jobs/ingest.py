@@ -13,7 +13,10 @@ async def run_ingest(ctx: dict[str, Any], ingest_id: str) -> None:
     attempt = wctx["job_try"]
     try:
         await wctx["services"].ingest.run(
-            ingest_id, attempt=attempt, final_attempt=attempt >= wctx["max_tries"]
+            ingest_id,
+            attempt=attempt,
+            final_attempt=attempt >= wctx["max_tries"],
+            time_limit=wctx["fetch_time_limit"],
         )
     except AppError as exc:
         raise to_retry(exc, attempt) from exc
