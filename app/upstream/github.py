@@ -40,16 +40,72 @@ class GitHubClient:
             raise UpstreamError(f"GitHub sent no commit for {repo_id}@{ref}")
         return str(data["sha"])
 
+    async def license(self, repo_id: str) -> dict[str, Any] | None:
+        """The repo's licence object (``license.spdx_id`` etc.); None when it has none."""
+        fetched = await self._get(f"/repos/{_path(repo_id)}/license", _JSON)
+        if fetched.status == 404:  # noqa: PLR2004
+            return None
+        _raise_for_status(fetched, repo_id)
+        data = _decode(fetched, repo_id)
+        return data if isinstance(data, dict) else None
+
+    async def contributors(self, repo_id: str) -> list[dict[str, Any]]:
+        return await self._list(f"/repos/{_path(repo_id)}/contributors", repo_id)
+
+    async def commits(self, repo_id: str, ref: str) -> list[dict[str, Any]]:
+        return await self._list(
+            f"/repos/{_path(repo_id)}/commits?sha={quote(ref, safe='')}", repo_id
+        )
+
+    async def closed_pulls(self, repo_id: str) -> list[dict[str, Any]]:
+        return await self._list(
+            f"/repos/{_path(repo_id)}/pulls?state=closed&sort=created&direction=desc", repo_id
+        )
+
+    async def reviews(self, repo_id: str, number: int) -> list[dict[str, Any]]:
+        return await self._list(
+            f"/repos/{_path(repo_id)}/pulls/{number}/reviews", repo_id, max_pages=1
+        )
+
+    async def pull_files(self, repo_id: str, number: int) -> list[dict[str, Any]]:
+        return await self._list(
+            f"/repos/{_path(repo_id)}/pulls/{number}/files", repo_id, max_pages=1
+        )
+
+    async def tree(self, repo_id: str, ref: str) -> list[dict[str, Any]]:
+        data = await self._json(
+            f"/repos/{_path(repo_id)}/git/trees/{quote(ref, safe='')}?recursive=1", repo_id
+        )
+        tree = data.get("tree") if isinstance(data, dict) else None
+        return [e for e in tree if isinstance(e, dict)] if isinstance(tree, list) else []
+
+    async def _list(self, path: str, repo_id: str, *, max_pages: int = 3) -> list[dict[str, Any]]:
+        """Up to ``max_pages`` pages of 100: enough to judge a repo, bounded in cost."""
+        items: list[dict[str, Any]] = []
+        joiner = "&" if "?" in path else "?"
+        for page in range(1, max_pages + 1):
+            data = await self._json(f"{path}{joiner}per_page=100&page={page}", repo_id)
+            if not isinstance(data, list):
+                break
+            items.extend(d for d in data if isinstance(d, dict))
+            if len(data) < 100:  # noqa: PLR2004
+                break
+        return items
+
     async def _json(self, path: str, repo_id: str) -> Any:  # noqa: ANN401 - JSON is untyped
         fetched = await self._get(path, _JSON)
         _raise_for_status(fetched, repo_id)
-        try:
-            return json.loads(fetched.content)
-        except ValueError as exc:
-            raise UpstreamError(f"GitHub sent malformed JSON for {repo_id}") from exc
+        return _decode(fetched, repo_id)
 
     async def _get(self, path: str, accept: str) -> Fetched:
         return await self._session.get(f"{self._api}{path}", {**self._headers, "Accept": accept})
+
+
+def _decode(fetched: Fetched, repo_id: str) -> Any:  # noqa: ANN401 - JSON is untyped
+    try:
+        return json.loads(fetched.content)
+    except ValueError as exc:
+        raise UpstreamError(f"GitHub sent malformed JSON for {repo_id}") from exc
 
 
 def _path(repo_id: str) -> str:

@@ -1,0 +1,208 @@
+"""Everything a metric may ask about the model being scored.
+
+Accessors are async and memoized: the first caller starts the fetch, later and concurrent
+callers share it, and HTTP requests are deduplicated again below by the upstream session.
+Independent data (card, config, code repo, datasets) is fetched concurrently because each
+metric awaits only what it needs, and all metrics run at once."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from huggingface_hub import DatasetInfo, ModelInfo
+
+from app.errors import UpstreamError
+from app.rating.cards import Card, parse_card
+from app.rating.links import ParentLink, linked_code_repo, linked_datasets, parent_links
+from app.upstream.clients import UpstreamView
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredParent:
+    """A parent model as the registry knows it (None fields: not registered or not rated)."""
+
+    repo_id: str
+    artifact_id: str | None
+    net_score: float | None
+
+
+ParentLookup = Callable[[list[str]], Awaitable[list[RegisteredParent]]]
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetData:
+    repo_id: str
+    info: DatasetInfo
+    card: Card
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRepoData:
+    repo_id: str
+    repo: dict[str, Any]
+    head_sha: str
+
+
+class ScoringContext:
+    def __init__(self, model_id: str, upstream: UpstreamView, parents: ParentLookup) -> None:
+        self.model_id = model_id
+        self.upstream = upstream
+        self._lookup_parents = parents
+        self._memo: dict[str, asyncio.Future[Any]] = {}
+
+    async def _once(self, key: str, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        future = self._memo.get(key)
+        if future is None:
+            future = asyncio.ensure_future(make())
+            self._memo[key] = future
+        result: T = await asyncio.shield(future)
+        return result
+
+    @staticmethod
+    async def cpu(fn: Callable[..., T], *args: Any) -> T:  # noqa: ANN401
+        """CPU-bound work (parsing, walking trees) off the event loop."""
+        return await asyncio.to_thread(fn, *args)
+
+    # -- the model ---------------------------------------------------------------------------
+    async def info(self) -> ModelInfo:
+        async def fetch() -> ModelInfo:
+            info, _ = await self.upstream.hf.model_info(self.model_id)
+            return info
+
+        return await self._once("info", fetch)
+
+    async def revision(self) -> str:
+        return (await self.info()).sha or "main"
+
+    async def reference_time(self) -> datetime:
+        """ "Now" for recency: the model's last upstream change, so that the same upstream
+        data always gives the same rating."""
+        info = await self.info()
+        return info.last_modified or info.created_at or datetime(1970, 1, 1, tzinfo=UTC)
+
+    async def readme(self) -> str:
+        async def fetch() -> str:
+            body = await self.upstream.hf.file(
+                self.model_id, "README.md", revision=await self.revision()
+            )
+            return "" if body is None else body.decode("utf-8", errors="replace")
+
+        return await self._once("readme", fetch)
+
+    async def card(self) -> Card:
+        async def parse() -> Card:
+            return await self.cpu(parse_card, await self.readme())
+
+        return await self._once("card", parse)
+
+    async def file_names(self) -> list[str]:
+        return [s.rfilename for s in (await self.info()).siblings or []]
+
+    async def config(self) -> dict[str, Any] | None:
+        async def fetch() -> dict[str, Any] | None:
+            if "config.json" not in await self.file_names():
+                return None
+            body = await self.upstream.hf.file(
+                self.model_id, "config.json", revision=await self.revision()
+            )
+            try:
+                data = json.loads(body) if body else None
+            except ValueError:
+                return None
+            return data if isinstance(data, dict) else None
+
+        return await self._once("config", fetch)
+
+    # -- what it links to --------------------------------------------------------------------
+    async def parents(self) -> list[ParentLink]:
+        async def find() -> list[ParentLink]:
+            config, card = await asyncio.gather(self.config(), self.card())
+            return parent_links(self.model_id, config, card)
+
+        return await self._once("parents", find)
+
+    async def registered_parents(self) -> list[RegisteredParent]:
+        async def find() -> list[RegisteredParent]:
+            return await self._lookup_parents([p.repo_id for p in await self.parents()])
+
+        return await self._once("registered_parents", find)
+
+    async def dataset_ids(self) -> list[str]:
+        card, info = await asyncio.gather(self.card(), self.info())
+        return linked_datasets(card, info.tags)
+
+    async def datasets(self) -> list[DatasetData]:
+        """The linked datasets that exist upstream (missing ones are left out)."""
+
+        async def fetch() -> list[DatasetData]:
+            found = await asyncio.gather(*(self._dataset(d) for d in await self.dataset_ids()))
+            return [d for d in found if d is not None]
+
+        return await self._once("datasets", fetch)
+
+    async def _dataset(self, repo_id: str) -> DatasetData | None:
+        try:
+            info, _ = await self.upstream.hf.dataset_info(repo_id)
+            body = await self.upstream.hf.file(
+                repo_id, "README.md", revision=info.sha or "main", repo_type="dataset"
+            )
+        except UpstreamError:
+            return None
+        card = await self.cpu(parse_card, "" if body is None else body.decode(errors="replace"))
+        return DatasetData(repo_id=info.id or repo_id, info=info, card=card)
+
+    async def code_repo_id(self) -> str | None:
+        return linked_code_repo(await self.card(), self.model_id)
+
+    async def code(self) -> CodeRepoData | None:
+        """The linked GitHub repo, if there is one and it exists."""
+
+        async def fetch() -> CodeRepoData | None:
+            repo_id = await self.code_repo_id()
+            if repo_id is None:
+                return None
+            try:
+                repo = await self.upstream.github.repo(repo_id)
+                branch = str(repo.get("default_branch") or "main")
+                sha = await self.upstream.github.commit_sha(repo_id, branch)
+            except UpstreamError:
+                return None
+            return CodeRepoData(
+                repo_id=str(repo.get("full_name") or repo_id), repo=repo, head_sha=sha
+            )
+
+        return await self._once("code", fetch)
+
+    async def code_tree(self) -> list[dict[str, Any]]:
+        async def fetch() -> list[dict[str, Any]]:
+            code = await self.code()
+            return (
+                [] if code is None else await self.upstream.github.tree(code.repo_id, code.head_sha)
+            )
+
+        return await self._once("code_tree", fetch)
+
+    async def code_readme(self) -> str:
+        async def fetch() -> str:
+            code = await self.code()
+            if code is None:
+                return ""
+            return await self.upstream.github.readme(code.repo_id) or ""
+
+        return await self._once("code_readme", fetch)
+
+
+def decode_content(obj: dict[str, Any]) -> str:
+    """The text of a GitHub content object (base64 with line breaks)."""
+    raw = obj.get("content")
+    if not isinstance(raw, str):
+        return ""
+    return base64.b64decode(raw).decode("utf-8", errors="replace")

@@ -1,0 +1,31 @@
+"""A ScoringContext on the fake hub, for metric tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import httpx
+
+from app.rating.context import RegisteredParent, ScoringContext
+from app.upstream.clients import Upstream, UpstreamConfig
+from app.upstream.http import RetryPolicy, UpstreamHttp
+from tests.fakehub import FakeHub
+
+
+@asynccontextmanager
+async def scoring_context(
+    hub: FakeHub, model_id: str, registered: Sequence[RegisteredParent] = ()
+) -> AsyncIterator[ScoringContext]:
+    """``registered``: parents the registry already holds, with their net scores."""
+    known = {p.repo_id.lower(): p for p in registered}
+
+    async def lookup(repo_ids: list[str]) -> list[RegisteredParent]:
+        return [known.get(r.lower(), RegisteredParent(r, None, None)) for r in repo_ids]
+
+    async with httpx.AsyncClient(timeout=10, follow_redirects=True) as client:
+        upstream = Upstream(
+            UpstreamHttp(client, RetryPolicy(2, 1.0)), UpstreamConfig(hub.url, None, hub.url, None)
+        )
+        async with upstream.session() as view:
+            yield ScoringContext(model_id, view, lookup)
