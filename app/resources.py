@@ -26,6 +26,9 @@ from app.ingest.repository import IngestJobRepository
 from app.ingest.service import IngestService
 from app.ports import BlobStore, EventBus, JobQueue
 from app.queue import ArqJobQueue
+from app.rating.gate import GatePolicy
+from app.rating.metrics.registry import ALL_METRICS
+from app.rating.service import RatingService
 from app.services import Services
 from app.settings import Settings
 from app.storage import mongo
@@ -86,6 +89,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 RetryPolicy(
                     settings.upstream_max_attempts, settings.upstream_max_retry_after_seconds
                 ),
+                max_per_host=settings.upstream_max_concurrency_per_host,
             ),
             UpstreamConfig(
                 hf_endpoint=settings.hf_endpoint,
@@ -107,6 +111,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
 
 
 async def build_services(resources: Resources) -> Services:
+    settings = resources.settings
     artifact_repo = ArtifactRepository(resources.db)
     job_repo = IngestJobRepository(resources.db)
     await artifact_repo.ensure_indexes()
@@ -121,7 +126,21 @@ async def build_services(resources: Resources) -> Services:
     return Services(
         artifacts=artifacts,
         ingest=IngestService(
-            job_repo, artifacts, resources.upstream, resources.queue, resources.events
+            jobs=job_repo,
+            artifacts=artifacts,
+            rating=RatingService(
+                ALL_METRICS,
+                GatePolicy(
+                    enabled=settings.gate_enabled,
+                    threshold=settings.gate_threshold,
+                    requirements=settings.gate_requirements,
+                    ignored=frozenset(settings.gate_ignored),
+                ),
+                metric_timeout=settings.metric_timeout_seconds,
+            ),
+            upstream=resources.upstream,
+            queue=resources.queue,
+            events=resources.events,
         ),
         downloads=DownloadService(resources.blobs, resources.signer),
         health=HealthService(

@@ -42,7 +42,18 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = None
     download_url_ttl_seconds: int = Field(default=3600, gt=0)
 
-    worker_max_jobs: int = Field(default=20, ge=1)
+    # The quality gate for model ingests (DESIGN §5).
+    gate_enabled: bool = True
+    gate_threshold: float = Field(default=0.5, ge=0, le=1)
+    #: Per-metric requirements replacing the threshold, e.g. '{"license": 1.0}'.
+    gate_requirements: dict[str, float] = Field(default_factory=dict)
+    #: Metrics the gate ignores, e.g. '["size_score"]'.
+    gate_ignored: list[str] = Field(default_factory=list)
+    metric_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: Concurrent requests to one upstream host, across all ingests of a process.
+    upstream_max_concurrency_per_host: int = Field(default=100, ge=1)
+
+    worker_max_jobs: int = Field(default=50, ge=1)
     worker_max_tries: int = Field(default=4, ge=1)
     worker_job_timeout_seconds: int = Field(default=600, gt=0)
     queue_name: str = "tmr:queue"

@@ -87,6 +87,9 @@ def settings(mongo_url: str, redis_url: str, hub: FakeHub, tmp_path: Path) -> Se
         upstream_max_attempts=3,
         upstream_timeout_seconds=5,
         worker_max_tries=2,
+        # Most tests are about the pipeline, not about whether a fixture passes the gate;
+        # the gate's own tests turn it on.
+        gate_enabled=False,
     )
 
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from app.rating.entities import Rating
+
 
 class ArtifactType(StrEnum):
     MODEL = "model"
@@ -61,3 +63,16 @@ class Artifact:
     created_by: str
     ingest_id: str
     upstream: dict[str, Any] = field(default_factory=dict)  # small summary of upstream metadata
+    rating: Rating | None = None  # models only
+    parents: tuple[ParentLink, ...] = ()
+    datasets: tuple[str, ...] = ()  # upstream dataset ids the model names
+    code_repo: str | None = None  # "owner/repo" on GitHub
+
+
+@dataclass(frozen=True, slots=True)
+class ParentLink:
+    """A lineage link: the parent's upstream name, and its registry id when registered."""
+
+    name: str
+    artifact_id: str | None
+    source: str  # "config_json" | "model_card"

@@ -7,8 +7,16 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from app.artifacts.entities import Artifact, ArtifactType, BlobRef, SourceHost, SourceRef
+from app.artifacts.entities import (
+    Artifact,
+    ArtifactType,
+    BlobRef,
+    ParentLink,
+    SourceHost,
+    SourceRef,
+)
 from app.artifacts.errors import DuplicateSourceError
+from app.rating.entities import Rating
 from app.storage.mongo import Database, Document, next_sequence
 
 
@@ -19,7 +27,9 @@ class ArtifactRepository:
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("source_key", unique=True)
+        await self._collection.create_index("source_key_folded")
         await self._collection.create_index("name")
+        await self._collection.create_index("parent_names")
 
     async def next_id(self) -> str:
         return str(await next_sequence(self._db, "artifact_id"))
@@ -36,6 +46,12 @@ class ArtifactRepository:
     async def find_by_source(self, source_key: str) -> Artifact | None:
         doc = await self._collection.find_one({"source_key": source_key})
         return None if doc is None else _from_document(doc)
+
+    async def find_models(self, repo_ids: Sequence[str]) -> list[Artifact]:
+        """Registered models among Hugging Face ``repo_ids`` (case-insensitive): one query."""
+        keys = [f"hf:model:{r}".lower() for r in repo_ids]
+        cursor = self._collection.find({"source_key_folded": {"$in": keys}})
+        return [_from_document(d) async for d in cursor]
 
     async def insert(self, artifact: Artifact) -> Artifact:
         """Store a new artifact. Inserting the same id again for the same ingest is a no-op
@@ -65,6 +81,7 @@ def _to_document(a: Artifact) -> Document:
         "type": a.type.value,
         "source_url": a.source_url,
         "source_key": a.source.key,
+        "source_key_folded": a.source.key.lower(),
         "source": {
             "host": a.source.host.value,
             "type": a.source.type.value,
@@ -80,6 +97,15 @@ def _to_document(a: Artifact) -> Document:
         "created_by": a.created_by,
         "ingest_id": a.ingest_id,
         "upstream": a.upstream,
+        "rating": None if a.rating is None else a.rating.to_dict(),
+        "net_score": None if a.rating is None else a.rating.net_score,
+        "parents": [
+            {"name": p.name, "artifact_id": p.artifact_id, "source": p.source} for p in a.parents
+        ],
+        # Lower-cased parent names, for finding children whatever case they were named in.
+        "parent_names": [p.name.lower() for p in a.parents],
+        "datasets": list(a.datasets),
+        "code_repo": a.code_repo,
     }
 
 
@@ -107,4 +133,11 @@ def _from_document(d: Document) -> Artifact:
         created_by=d["created_by"],
         ingest_id=d["ingest_id"],
         upstream=dict(d.get("upstream") or {}),
+        rating=None if not d.get("rating") else Rating.from_dict(d["rating"]),
+        parents=tuple(
+            ParentLink(p["name"], p.get("artifact_id"), p.get("source", ""))
+            for p in d.get("parents") or ()
+        ),
+        datasets=tuple(d.get("datasets") or ()),
+        code_repo=d.get("code_repo"),
     )

@@ -4,6 +4,7 @@ reading, downloading and deleting."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -15,6 +16,9 @@ from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError
 from app.artifacts.repository import ArtifactRepository
 from app.clock import utcnow
 from app.ports import BlobStore
+from app.rating.context import RegisteredParent
+from app.rating.entities import Rating
+from app.rating.service import ModelLinks
 from app.upstream.snapshots import SourceSnapshot
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,8 @@ class NewArtifact:
     snapshot: SourceSnapshot
     requester: str
     ingest_id: str
+    rating: Rating | None = None
+    links: ModelLinks | None = None
 
 
 class ArtifactService:
@@ -54,6 +60,21 @@ class ArtifactService:
 
     async def find_by_source(self, source_key: str) -> Artifact | None:
         return await self._repo.find_by_source(source_key)
+
+    async def registered_parents(self, repo_ids: list[str]) -> list[RegisteredParent]:
+        """How the registry knows each named parent model: one store round trip."""
+        found = {a.source.repo_id.lower(): a for a in await self._repo.find_models(repo_ids)}
+        parents = []
+        for repo_id in repo_ids:
+            a = found.get(repo_id.lower())
+            parents.append(
+                RegisteredParent(
+                    repo_id=repo_id,
+                    artifact_id=None if a is None else a.id,
+                    net_score=None if a is None or a.rating is None else a.rating.net_score,
+                )
+            )
+        return parents
 
     async def reserve_id(self) -> str:
         return await self._repo.next_id()
@@ -85,7 +106,10 @@ class ArtifactService:
             "created_at": created_at.isoformat(),
             "created_by": new.requester,
         }
-        data = await asyncio.to_thread(build_bundle, new.snapshot.files, record)
+        files = dict(new.snapshot.files)
+        if new.rating is not None:
+            files["rating.json"] = json.dumps(new.rating.to_dict(), indent=2).encode()
+        data = await asyncio.to_thread(build_bundle, files, record)
         key = f"artifacts/{new.id}/bundle.zip"
         stored = await self._blobs.put(key, data, content_type="application/zip")
         artifact = Artifact(
@@ -103,6 +127,10 @@ class ArtifactService:
             created_by=new.requester,
             ingest_id=new.ingest_id,
             upstream=new.snapshot.summary,
+            rating=new.rating,
+            parents=() if new.links is None else new.links.parents,
+            datasets=() if new.links is None else new.links.datasets,
+            code_repo=None if new.links is None else new.links.code_repo,
         )
         try:
             return await self._repo.insert(artifact)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.artifacts.entities import ArtifactType
+from app.rating.entities import GateDecision, MetricScore
 
 
 class IngestState(StrEnum):
@@ -78,6 +79,10 @@ class IngestJob:
     error: IngestError | None = None
     stored: bool = False  # the artifact document exists
     details: dict[str, Any] = field(default_factory=dict)
+    #: Metric results so far, in the order they completed (models only).
+    scores: tuple[MetricScore, ...] = ()
+    net_score: float | None = None
+    gate: GateDecision | None = None
 
     def to_event(self) -> dict[str, Any]:
         """The JSON published on every transition."""
@@ -100,6 +105,9 @@ class IngestJob:
             else {"code": self.error.code, "message": self.error.message},
             "stored": self.stored,
             "details": self.details,
+            "scores": [m.to_dict() for m in self.scores],
+            "net_score": self.net_score,
+            "gate": None if self.gate is None else self.gate.to_dict(),
         }
 
     @classmethod
@@ -125,4 +133,7 @@ class IngestJob:
             error=None if error is None else IngestError(error["code"], error["message"]),
             stored=bool(event["stored"]),
             details=dict(event["details"]),
+            scores=tuple(MetricScore.from_dict(m) for m in event.get("scores") or ()),
+            net_score=event.get("net_score"),
+            gate=None if not event.get("gate") else GateDecision.from_dict(event["gate"]),
         )

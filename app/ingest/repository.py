@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from app.artifacts.entities import ArtifactType
 from app.errors import BackendUnavailableError
 from app.ingest.entities import IngestError, IngestJob, IngestState, StateChange
+from app.rating.entities import GateDecision, MetricScore
 from app.storage.mongo import Database, Document
 
 _CAS_ATTEMPTS = 8
@@ -37,6 +38,8 @@ class IngestJobRepository:
         job: IngestJob,
         state: IngestState,
         now: datetime,
+        *,
+        new_state: bool = True,
         **changes: Any,  # noqa: ANN401
     ) -> IngestJob | None:
         """Move a live job to ``state`` with ``changes`` to its fields: a compare-and-set on
@@ -50,7 +53,10 @@ class IngestJobRepository:
                 state=state,
                 seq=current.seq + 1,
                 updated_at=now,
-                history=(*current.history, StateChange(state, now)),
+                # a progress update within a state (a metric's result) adds no history entry
+                history=(*current.history, StateChange(state, now))
+                if new_state
+                else current.history,
                 **changes,
             )
             # A whole-document replace rather than $set/$push: one code path that every
@@ -99,6 +105,9 @@ def _to_document(job: IngestJob) -> Document:
         else {"code": job.error.code, "message": job.error.message},
         "stored": job.stored,
         "details": job.details,
+        "scores": [m.to_dict() for m in job.scores],
+        "net_score": job.net_score,
+        "gate": None if job.gate is None else job.gate.to_dict(),
     }
 
 
@@ -125,4 +134,7 @@ def _from_document(d: Document) -> IngestJob:
         error=None if error is None else IngestError(error["code"], error["message"]),
         stored=bool(d.get("stored", False)),
         details=dict(d.get("details") or {}),
+        scores=tuple(MetricScore.from_dict(m) for m in d.get("scores") or ()),
+        net_score=d.get("net_score"),
+        gate=None if not d.get("gate") else GateDecision.from_dict(d["gate"]),
     )

@@ -10,6 +10,8 @@ import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
 
 from app.artifacts.entities import ArtifactType
 from app.artifacts.errors import DuplicateSourceError
@@ -27,6 +29,8 @@ from app.ingest.entities import (
 from app.ingest.errors import IngestJobNotFoundError, IngestTimeoutError
 from app.ingest.repository import IngestJobRepository
 from app.ports import EventBus, JobName, JobQueue
+from app.rating.entities import GateDecision, MetricScore
+from app.rating.service import RatingService, Scored
 from app.upstream.clients import Upstream
 from app.upstream.snapshots import fetch_snapshot
 
@@ -38,6 +42,9 @@ DEFAULT_TIME_LIMIT_SECONDS = 300.0
 WATCH_RESYNC_SECONDS = 2.0
 
 
+GATE_CHANNEL = "gate"
+
+
 def progress_channel(job_id: str) -> str:
     return f"ingest:{job_id}"
 
@@ -45,12 +52,15 @@ def progress_channel(job_id: str) -> str:
 class IngestService:
     def __init__(
         self,
+        *,
         jobs: IngestJobRepository,
         artifacts: ArtifactService,
+        rating: RatingService,
         upstream: Upstream,
         queue: JobQueue,
         events: EventBus,
     ) -> None:
+        self._rating = rating
         self._jobs = jobs
         self._artifacts = artifacts
         self._upstream = upstream
@@ -144,13 +154,42 @@ class IngestService:
 
     async def _fetch_and_store(self, job: IngestJob, time_limit: float) -> IngestJob:
         source = parse_source(job.url, job.type)
+        scored: Scored | None = None
         # Only the upstream part is bounded: once fetched, storing runs to its end, so a
         # timeout never leaves a stored artifact behind a FAILED job.
         try:
             async with asyncio.timeout(time_limit), self._upstream.session() as upstream:
                 snapshot = await fetch_snapshot(source, upstream)
+                if source.type is ArtifactType.MODEL:
+                    job = await self._transition(job, IngestState.SCORING)
+                    progress = _Progress(self, job)
+                    scored = await self._rating.score(
+                        source.repo_id,
+                        upstream,
+                        self._artifacts.registered_parents,
+                        on_result=progress.record,
+                    )
+                    job = progress.job
         except TimeoutError:
             raise IngestTimeoutError(time_limit) from None
+        rating = None
+        if scored is not None:
+            decision = self._rating.gate(scored.rating)
+            rating = replace(scored.rating, gate=decision)
+            job = await self._transition(
+                job,
+                IngestState.GATED,
+                gate=decision,
+                scores=rating.metrics,
+                net_score=rating.net_score,
+            )
+            await self._events.publish(GATE_CHANNEL, gate_event(job, decision))
+            if not decision.passed:
+                return await self._finish(
+                    job,
+                    IngestState.FAILED,
+                    IngestError("gate_rejected", _rejection_summary(decision)),
+                )
         job = await self._transition(job, IngestState.STORING)
         await self._artifacts.store(
             NewArtifact(
@@ -161,9 +200,33 @@ class IngestService:
                 snapshot=snapshot,
                 requester=job.requester,
                 ingest_id=job.id,
+                rating=rating,
+                links=None if scored is None else scored.links,
             )
         )
         return await self._finish(job, IngestState.DONE, stored=True)
+
+    async def watch_gate(self) -> AsyncIterator[dict[str, Any]]:
+        """Every gate decision from now on, as it is made."""
+        async with self._events.subscribe(GATE_CHANNEL) as subscription:
+            while True:
+                event = await subscription.get(WATCH_RESYNC_SECONDS)
+                if event is not None:
+                    yield dict(event)
+
+    async def record_score(self, job: IngestJob, score: MetricScore) -> IngestJob:
+        """Store and publish one metric's result while the job is SCORING."""
+        updated = await self._jobs.transition(
+            job,
+            IngestState.SCORING,
+            utcnow(),
+            new_state=False,
+            scores=(*job.scores, score),
+        )
+        if updated is None:
+            return job
+        await self._events.publish(progress_channel(updated.id), updated.to_event())
+        return updated
 
     async def watch(self, job_id: str) -> AsyncIterator[IngestJob]:
         """The job's current state, then every later state, ending at DONE or FAILED."""
@@ -205,7 +268,7 @@ class IngestService:
         job: IngestJob,
         state: IngestState,
         error: IngestError | None = None,
-        **fields: object,
+        **fields: Any,  # noqa: ANN401 - entity fields, checked by dataclasses.replace
     ) -> IngestJob:
         if state not in ALLOWED_TRANSITIONS.get(job.state, frozenset()):
             raise RuntimeError(f"ingest {job.id}: {job.state} -> {state} is not allowed")
@@ -216,6 +279,35 @@ class IngestService:
             return await self.get(job.id)
         await self._events.publish(progress_channel(updated.id), updated.to_event())
         return updated
+
+
+class _Progress:
+    """Records metric results one at a time: they complete concurrently, and each write
+    builds on the previous one."""
+
+    def __init__(self, service: IngestService, job: IngestJob) -> None:
+        self._service = service
+        self._lock = asyncio.Lock()
+        self.job = job
+
+    async def record(self, score: MetricScore) -> None:
+        async with self._lock:
+            self.job = await self._service.record_score(self.job, score)
+
+
+def gate_event(job: IngestJob, decision: GateDecision) -> dict[str, Any]:
+    return {
+        "job_id": job.id,
+        "url": job.url,
+        "source_key": job.source_key,
+        "net_score": job.net_score,
+        **decision.to_dict(),
+    }
+
+
+def _rejection_summary(decision: GateDecision) -> str:
+    parts = [f"{f.metric} {f.score:.2f} < {f.required:.2f}" for f in decision.failures]
+    return "rejected by the quality gate: " + "; ".join(parts)
 
 
 def _check_name(name: str | None) -> None:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from huggingface_hub import DatasetInfo, ModelInfo
 
-from app.errors import UpstreamError
+from app.errors import UpstreamError, UpstreamGatedError
 from app.rating.cards import Card, parse_card
 from app.rating.links import ParentLink, linked_code_repo, linked_datasets, parent_links
 from app.upstream.clients import UpstreamView
@@ -151,11 +151,14 @@ class ScoringContext:
     async def _dataset(self, repo_id: str) -> DatasetData | None:
         try:
             info, _ = await self.upstream.hf.dataset_info(repo_id)
+        except UpstreamError:
+            return None
+        try:
             body = await self.upstream.hf.file(
                 repo_id, "README.md", revision=info.sha or "main", repo_type="dataset"
             )
-        except UpstreamError:
-            return None
+        except UpstreamGatedError:
+            body = None  # the dataset exists and its metadata is public; only files are gated
         card = await self.cpu(parse_card, "" if body is None else body.decode(errors="replace"))
         return DatasetData(repo_id=info.id or repo_id, info=info, card=card)
 

@@ -48,9 +48,20 @@ class RetryPolicy:
 
 
 class UpstreamHttp:
-    def __init__(self, client: httpx.AsyncClient, policy: RetryPolicy) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, policy: RetryPolicy, *, max_per_host: int = 100
+    ) -> None:
         self._client = client
         self._policy = policy
+        self._max_per_host = max_per_host
+        # Many ingests share one process: bound what each upstream host sees from us.
+        self._per_host: dict[str, asyncio.Semaphore] = {}
+
+    def _slot(self, url: str) -> asyncio.Semaphore:
+        host = _host(url)
+        if host not in self._per_host:
+            self._per_host[host] = asyncio.Semaphore(self._max_per_host)
+        return self._per_host[host]
 
     async def get(self, url: str, headers: Mapping[str, str]) -> Fetched:
         """GET with retries on connection errors, 5xx and rate limits. Any other status is
@@ -60,7 +71,8 @@ class UpstreamHttp:
             attempt += 1
             last = attempt >= self._policy.max_attempts
             try:
-                response = await self._client.get(url, headers=dict(headers))
+                async with self._slot(url):
+                    response = await self._client.get(url, headers=dict(headers))
             except httpx.HTTPError as exc:
                 if last:
                     raise UpstreamUnavailableError(f"{_host(url)} unreachable: {exc!r}") from exc

@@ -7,12 +7,22 @@ import strawberry
 from app.artifacts.entities import Artifact as ArtifactEntity
 from app.artifacts.entities import ArtifactType as DomainArtifactType
 from schema.context import GraphQLInfo
+from schema.rating.types import Rating
 from schema.scalars import BigInt
 
 # Registers the domain enum as a GraphQL enum (strawberry marks the class in place), so the
 # domain values flow through resolvers unconverted.
 strawberry.enum(DomainArtifactType, name="ArtifactType")
 ArtifactType = DomainArtifactType
+
+
+@strawberry.type(description="A parent in a model's lineage.")
+class ParentModel:
+    name: str = strawberry.field(description="The parent's upstream repository id.")
+    artifact_id: strawberry.ID | None = strawberry.field(
+        description="The parent's id in this registry, when it is registered."
+    )
+    source: str = strawberry.field(description="Where the link was found.")
 
 
 @strawberry.type(description="A stored model, dataset or code repository.")
@@ -31,6 +41,13 @@ class Artifact:
     readme: str
     created_at: datetime
     created_by: str
+
+    rating: Rating | None = strawberry.field(description="The trust rating (models only).")
+    parents: list[ParentModel] = strawberry.field(
+        description="Base models named by config.json or the card; registered ones resolve."
+    )
+    datasets: list[str] = strawberry.field(description="Datasets the model names upstream.")
+    code_repo: str | None = strawberry.field(description="The model's GitHub repository.")
 
     @strawberry.field(description="A link to the ZIP bundle, valid for a limited time.")
     async def download_url(self, info: GraphQLInfo) -> str:
@@ -51,4 +68,15 @@ class Artifact:
             readme=a.readme,
             created_at=a.created_at,
             created_by=a.created_by,
+            rating=None if a.rating is None else Rating.from_entity(a.rating),
+            parents=[
+                ParentModel(
+                    name=p.name,
+                    artifact_id=strawberry.ID(p.artifact_id) if p.artifact_id else None,
+                    source=p.source,
+                )
+                for p in a.parents
+            ],
+            datasets=list(a.datasets),
+            code_repo=a.code_repo,
         )

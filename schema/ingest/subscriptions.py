@@ -4,8 +4,10 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from app.rating.entities import GateDecision as GateDecisionEntity
 from schema.context import GraphQLInfo
 from schema.ingest.types import IngestEvent
+from schema.rating.types import GateDecision, GateEvent
 
 
 @strawberry.type
@@ -18,3 +20,15 @@ class IngestSubscriptions:
     ) -> AsyncGenerator[IngestEvent, None]:
         async for job in info.context.services.ingest.watch(str(job_id)):
             yield IngestEvent.from_entity(job)
+
+    @strawberry.subscription(description="Every gate decision, as it is made.")
+    async def gate_results(self, info: GraphQLInfo) -> AsyncGenerator[GateEvent, None]:
+        async for event in info.context.services.ingest.watch_gate():
+            decision = GateDecisionEntity.from_dict(event)
+            yield GateEvent(
+                job_id=strawberry.ID(event["job_id"]),
+                url=event["url"],
+                source_key=event["source_key"],
+                net_score=event.get("net_score"),
+                decision=GateDecision.from_entity(decision),
+            )

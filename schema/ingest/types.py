@@ -8,6 +8,7 @@ from app.ingest.entities import IngestJob as IngestJobEntity
 from app.ingest.entities import IngestState as DomainIngestState
 from schema.artifacts.types import Artifact, ArtifactType
 from schema.context import GraphQLInfo
+from schema.rating.types import GateDecision, MetricScore
 
 strawberry.enum(DomainIngestState, name="IngestState")
 IngestState = DomainIngestState
@@ -39,6 +40,11 @@ class IngestStatus:
     error: IngestFailure | None
     created_at: datetime
     updated_at: datetime
+    partial_scores: list[MetricScore] = strawberry.field(
+        description="Metric results so far, in the order they completed."
+    )
+    net_score: float | None
+    gate: GateDecision | None
 
     @strawberry.field(description="The stored artifact, once the ingest is DONE.")
     async def artifact(self, info: GraphQLInfo) -> Artifact | None:
@@ -64,6 +70,9 @@ def _fields(job: IngestJobEntity) -> dict[str, object]:
         else IngestFailure(code=job.error.code, message=job.error.message),
         "created_at": job.created_at,
         "updated_at": job.updated_at,
+        "partial_scores": [MetricScore.from_entity(m) for m in job.scores],
+        "net_score": job.net_score,
+        "gate": None if job.gate is None else GateDecision.from_entity(job.gate),
     }
 
 

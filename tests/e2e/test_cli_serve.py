@@ -17,7 +17,7 @@ from app.embedded import free_port
 from tests.fakehub import FakeHub
 
 TMR = str(Path(sys.executable).with_name("tmr"))
-INGEST = """mutation { ingest(input: {url: "https://huggingface.co/google-bert/bert-base-uncased",
+INGEST = """mutation { ingest(input: {url: "https://huggingface.co/openai/whisper-tiny",
   type: MODEL}) { job { id } error { __typename } } }"""
 
 
@@ -90,17 +90,18 @@ def _wait_done(served: Served, job_id: str) -> str:
 def test_serve_keeps_data_and_leaves_no_children(tmp_path: Path, hub: FakeHub) -> None:
     served_dir = tmp_path / "data"
     first = Served(served_dir, hub)
-    children = _children(first.proc.pid)
-    assert len(children) == 2  # the MongoDB-protocol server and Redis
-    job_id = first.gql(INGEST)["ingest"]["job"]["id"]
-    artifact_id = _wait_done(first, job_id)
-    download = first.gql(f'{{ artifact(id: "{artifact_id}") {{ downloadUrl }} }}')
-    zipped = httpx.get(download["artifact"]["downloadUrl"], timeout=10)
-    assert zipped.status_code == 200
-    assert zipped.content.startswith(b"PK")
-
-    first.proc.kill()  # a crash: no chance to clean up
-    first.proc.wait()
+    try:
+        children = _children(first.proc.pid)
+        assert len(children) == 2  # the MongoDB-protocol server and Redis
+        job_id = first.gql(INGEST)["ingest"]["job"]["id"]
+        artifact_id = _wait_done(first, job_id)
+        download = first.gql(f'{{ artifact(id: "{artifact_id}") {{ downloadUrl }} }}')
+        zipped = httpx.get(download["artifact"]["downloadUrl"], timeout=10)
+        assert zipped.status_code == 200
+        assert zipped.content.startswith(b"PK")
+    finally:
+        first.proc.kill()  # a crash: no chance to clean up
+        first.proc.wait()
     deadline = time.monotonic() + 10
     while any(_alive(c) for c in children) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -109,7 +110,7 @@ def test_serve_keeps_data_and_leaves_no_children(tmp_path: Path, hub: FakeHub) -
     second = Served(served_dir, hub)
     try:
         again = second.gql(f'{{ artifact(id: "{artifact_id}") {{ name }} }}')
-        assert again["artifact"] == {"name": "bert-base-uncased"}
+        assert again["artifact"] == {"name": "whisper-tiny"}
         children = _children(second.proc.pid)
     finally:
         second.proc.send_signal(signal.SIGINT)  # Ctrl-C

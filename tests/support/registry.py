@@ -51,9 +51,11 @@ class Registry:
         query: str,
         *,
         wait_seconds: float = 30.0,
+        limit: int | None = None,
         **variables: Any,  # noqa: ANN401
     ) -> list[dict[str, Any]]:
-        """Every `next` payload of a subscription, until the server completes it."""
+        """Every `next` payload of a subscription, until the server completes it (or
+        ``limit`` payloads have arrived)."""
         received: list[dict[str, Any]] = []
         ws: AsyncWebSocketSession
         async with aconnect_ws(
@@ -78,6 +80,8 @@ class Registry:
                         continue
                     assert message["type"] == "next", json.dumps(message)
                     received.append(message["payload"])
+                    if limit is not None and len(received) >= limit:
+                        return received
 
 
 @contextlib.asynccontextmanager

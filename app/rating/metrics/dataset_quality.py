@@ -1,0 +1,170 @@
+"""dataset_quality: how well documented, licensed and used the model's training datasets are.
+
+For each linked dataset that exists on the hub:
+
+    quality     = 0.5 * completeness + 0.25 * licence + 0.25 * popularity
+    completeness = (metadata fields present + card topics covered) / 11
+        metadata (5): pretty_name, task_categories, size_categories, language,
+                      a schema (dataset_info or configs)
+        topics (6):   summary, structure (fields/instances/splits), provenance (source data,
+                      curation, collection, annotations), considerations (biases, limitations,
+                      sensitive data), licensing, citation; a topic counts when a heading
+                      naming it has at least 3 words of content other than
+                      "[More Information Needed]"
+    licence      = 1 for a named licence, 0.5 for "other" (custom terms), 0 if missing/unknown
+    popularity   = 0.5 * min(1, log10(1 + downloads) / 6) + 0.5 * min(1, log10(1 + likes) / 3)
+                   (a million downloads and a thousand likes score full marks)
+
+    dataset_quality = mean quality over those datasets; 0 when there are none
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.rating.context import DatasetData, ScoringContext
+from app.rating.entities import Measured
+from app.rating.metrics.base import Metric, clamp
+
+METADATA_FIELDS = ("pretty_name", "task_categories", "size_categories", "language")
+TOPICS: dict[str, tuple[str, ...]] = {
+    "summary": ("summary", "description"),
+    "structure": ("data fields", "data instances", "data splits", "structure"),
+    "provenance": ("source data", "curation", "collection", "annotation", "creation"),
+    "considerations": ("bias", "limitation", "consideration", "sensitive", "social impact"),
+    "licensing": ("licens",),
+    "citation": ("citation",),
+}
+CHECKS = len(METADATA_FIELDS) + 1 + len(TOPICS)
+MIN_TOPIC_WORDS = 3
+_PLACEHOLDER = re.compile(
+    r"\[?(?:more information needed|needs more information)\]?", re.IGNORECASE
+)
+_FENCE = re.compile(r"^(`{3,}|~{3,}).*?^\1[ \t]*$", re.DOTALL | re.MULTILINE)
+_HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_SHOWN = 5  # datasets listed one per evidence line
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetFacts:
+    """What the metric reads of one dataset, as plain data."""
+
+    repo_id: str
+    metadata: dict[str, Any]
+    body: str
+    tags: list[str]
+    downloads: int
+    likes: int
+
+
+def sections(body: str) -> dict[str, str]:
+    """Lower-cased heading -> its text up to the next heading (code blocks count as text)."""
+    # Blank out code blocks, keeping offsets, so a "# comment" in code is no heading.
+    masked = _FENCE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), body)
+    found: dict[str, str] = {}
+    matches = list(_HEADING.finditer(masked))
+    for i, here in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
+        key = here.group(1).strip().lower()
+        found[key] = (found.get(key, "") + " " + body[here.end() : end]).strip()
+    return found
+
+
+def covered_topics(body: str) -> list[str]:
+    texts = sections(body)
+    covered = []
+    for topic, words in TOPICS.items():
+        for heading, text in texts.items():
+            content = _PLACEHOLDER.sub("", text).split()
+            if any(w in heading for w in words) and len(content) >= MIN_TOPIC_WORDS:
+                covered.append(topic)
+                break
+    return covered
+
+
+def licence_value(metadata: dict[str, Any], tags: list[str]) -> tuple[float, str]:
+    declared = metadata.get("license")
+    values = [declared] if isinstance(declared, str) else list(declared or [])
+    values += [t.removeprefix("license:") for t in tags if t.startswith("license:")]
+    names = sorted({str(v).strip().lower() for v in values if str(v).strip()} - {"unknown"})
+    if not names:
+        return 0.0, "licence unknown"
+    if names == ["other"]:
+        return 0.5, "custom licence (other)"
+    return 1.0, "licence " + ", ".join(n for n in names if n != "other")
+
+
+def popularity(downloads: int, likes: int) -> float:
+    return 0.5 * min(1.0, math.log10(1 + max(downloads, 0)) / 6) + 0.5 * min(
+        1.0, math.log10(1 + max(likes, 0)) / 3
+    )
+
+
+def score_dataset(facts: DatasetFacts) -> tuple[float, str]:
+    meta = [f for f in METADATA_FIELDS if facts.metadata.get(f)]
+    schema = bool(facts.metadata.get("dataset_info") or facts.metadata.get("configs"))
+    topics = covered_topics(facts.body)
+    completeness = (len(meta) + schema + len(topics)) / CHECKS
+    licence, licence_note = licence_value(facts.metadata, facts.tags)
+    pop = popularity(facts.downloads, facts.likes)
+    quality = 0.5 * completeness + 0.25 * licence + 0.25 * pop
+    note = (
+        f"{facts.repo_id} {quality:.2f}: card {len(meta) + schema + len(topics)}/{CHECKS} "
+        f"complete, {licence_note}, {facts.downloads:,} downloads, {facts.likes:,} likes"
+    )
+    return quality, note
+
+
+def score_datasets(named: list[str], datasets: list[DatasetFacts]) -> Measured:
+    """``named``: the dataset ids the model names; ``datasets``: those that exist."""
+    if not datasets:
+        return Measured(
+            0.0,
+            [
+                f"none of the named datasets could be read on the hub: {', '.join(named[:_SHOWN])}"
+                if named
+                else "no training dataset named in the card or tags"
+            ],
+            "There is no reachable training dataset whose quality could be judged.",
+        )
+    scored = [score_dataset(d) for d in sorted(datasets, key=lambda d: d.repo_id.lower())]
+    score = clamp(sum(q for q, _ in scored) / len(scored))
+    evidence = [note for _, note in scored[:_SHOWN]]
+    if missing := unreached(named, [d.repo_id for d in datasets]):
+        evidence.append(f"left out, not on the hub: {', '.join(missing[:_SHOWN])}")
+    return Measured(
+        score,
+        evidence,
+        f"Mean over {len(scored)} reachable datasets of card completeness (half), licence "
+        "clarity and popularity (a quarter each).",
+    )
+
+
+def unreached(named: list[str], found: list[str]) -> list[str]:
+    """The named ids with no found dataset; a legacy id ("imagenet-1k") matches its canonical
+    one ("ILSVRC/imagenet-1k")."""
+    keys = {f.lower() for f in found} | {f.lower().rsplit("/", 1)[-1] for f in found}
+    return [n for n in named if n.lower() not in keys]
+
+
+def facts_of(data: DatasetData) -> DatasetFacts:
+    return DatasetFacts(
+        repo_id=data.repo_id,
+        metadata=dict(data.card.metadata),
+        body=data.card.body,
+        tags=list(data.info.tags or []),
+        downloads=int(data.info.downloads or 0),
+        likes=int(data.info.likes or 0),
+    )
+
+
+async def compute(ctx: ScoringContext) -> Measured:
+    named, datasets = await asyncio.gather(ctx.dataset_ids(), ctx.datasets())
+    return await ctx.cpu(score_datasets, named, [facts_of(d) for d in datasets])
+
+
+METRIC = Metric("dataset_quality", compute)

@@ -1,0 +1,134 @@
+"""performance_claims: how well the card backs up how good the model is.
+
+The best kind of evidence found decides (code blocks are ignored: they show usage, not claims):
+
+- structured ``model-index`` results (card metadata, else the hub's ``model-index``), with
+  ``n`` numeric metric values:  ``score = min(1, 0.7 + 0.1 n)``  (1 value 0.8, 3+ values 1.0)
+- markdown benchmark tables, with ``k`` tables:  ``score = min(0.75, 0.65 + 0.05 k)``  (0.7, 0.75).
+  A benchmark table has a numeric cell and names a metric or benchmark in its header, or sits
+  under a heading or a lead-in line that does ("Evaluation results", "Glue test results:").
+- prose claims, a metric name within a few words of a number ("88% accuracy", "an accuracy of
+  91.3"), with ``c`` claims:  ``score = min(0.4, 0.25 + 0.05 c)``  (0.3, 0.35, 0.4)
+- nothing: 0
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.rating.cards import Card
+from app.rating.context import ScoringContext
+from app.rating.entities import Measured
+from app.rating.metrics.base import Metric, clamp
+
+# Metric names a prose claim may use; tables may also use the short ones ("acc", "em").
+_METRIC_WORDS = (
+    r"accuracy|f1|f-1|wer|cer|bleu|rouge(-[l\d])?|precision|recall|perplexity|auc|top-?[15]"
+    r"|exact match|mse|mae|rmse|spearman|pearson|mcc|m?iou|chrf|meteor"
+)
+_BENCHMARK = re.compile(
+    rf"\b({_METRIC_WORDS}|acc|em|map|ppl|benchmarks?|results?|evaluation|eval|scores?"
+    r"|mmlu|glue|squad|imagenet|hellaswag|arc|gsm8k|humaneval|librispeech|mteb)\b",
+    re.IGNORECASE,
+)
+_NUMBER = r"\b\d+(?:\.\d+)?(?: ?%)?"
+_CLAIM = re.compile(
+    rf"\b({_METRIC_WORDS})\b[^.\n|]{{0,30}}?{_NUMBER}"  # "an accuracy of 91.3"
+    rf"|{_NUMBER}[^.\n|\d]{{0,15}}\b({_METRIC_WORDS})\b",  # "88% accuracy"
+    re.IGNORECASE,
+)
+_SHOWN_CELLS = 6  # header cells quoted in evidence
+_FENCE = re.compile(r"^(`{3,}|~{3,}).*?^\1[ \t]*$", re.DOTALL | re.MULTILINE)
+_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_NUMERIC_CELL = re.compile(r"^\s*[-+]?\d+(\.\d+)?\s*%?(\s*/\s*\d+(\.\d+)?)?\s*$")
+
+
+def model_index_values(model_index: Any) -> tuple[int, set[str]]:  # noqa: ANN401 - raw YAML
+    """(numeric metric values, dataset names) in a ``model-index`` list."""
+    values, datasets = 0, set[str]()
+    for entry in model_index if isinstance(model_index, list) else []:
+        results = entry.get("results") if isinstance(entry, dict) else None
+        for result in results if isinstance(results, list) else []:
+            if not isinstance(result, dict):
+                continue
+            dataset = result.get("dataset")
+            metrics = result.get("metrics")
+            listed = metrics if isinstance(metrics, list) else []
+            found = [m for m in listed if isinstance(m, dict) and _is_number(m.get("value"))]
+            values += len(found)
+            if found and isinstance(dataset, dict):
+                datasets.add(str(dataset.get("name") or dataset.get("type")))
+    return values, datasets
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    return isinstance(value, str) and _NUMERIC_CELL.match(value) is not None
+
+
+def benchmark_tables(body: str) -> list[str]:
+    """A label (its first header cells) for each benchmark table in the markdown ``body``."""
+    lines = _FENCE.sub("", body).splitlines()
+    tables: list[str] = []
+    context = ""
+    for i, line in enumerate(lines):
+        if line.lstrip().startswith("#"):
+            context = line
+        is_header = "|" in line and i + 1 < len(lines) and _SEPARATOR.match(lines[i + 1].strip())
+        if not is_header:
+            continue
+        rows = []
+        for row in lines[i + 2 :]:
+            if "|" not in row:
+                break
+            rows.append(row)
+        cells = [c for row in rows for c in row.strip().strip("|").split("|")]
+        lead_in = " ".join([context, *lines[max(0, i - 2) : i + 1]])
+        if any(_NUMERIC_CELL.match(c) for c in cells) and _BENCHMARK.search(lead_in):
+            header = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            shown = header[:_SHOWN_CELLS] + (["..."] if len(header) > _SHOWN_CELLS else [])
+            tables.append(" | ".join(shown))
+    return tables
+
+
+def prose_claims(body: str) -> list[str]:
+    text = _FENCE.sub("", body)
+    prose = "\n".join(line for line in text.splitlines() if "|" not in line)
+    return [" ".join(m.group(0).split()) for m in _CLAIM.finditer(prose)]
+
+
+def score_claims(card: Card, hub_model_index: Any) -> Measured:  # noqa: ANN401 - raw JSON
+    values, datasets = model_index_values(card.metadata.get("model-index") or hub_model_index)
+    tables = benchmark_tables(card.body)
+    claims = prose_claims(card.body)
+    evidence = []
+    if values:
+        evidence.append(f"model-index: {values} metric values on {len(datasets)} dataset(s)")
+    if tables:
+        evidence.append(f"{len(tables)} benchmark table(s), e.g. | {tables[0]} |")
+    if claims:
+        evidence.append(f"{len(claims)} prose claim(s), e.g. {claims[0]!r}")
+    if values:
+        score, kind = min(1.0, 0.7 + 0.1 * values), "structured model-index results"
+    elif tables:
+        score, kind = min(0.75, 0.65 + 0.05 * len(tables)), "benchmark tables in the card"
+    elif claims:
+        score, kind = min(0.4, 0.25 + 0.05 * len(claims)), "only prose claims"
+    else:
+        evidence = ["no model-index results", "no benchmark tables or metric values in the card"]
+        return Measured(0.0, evidence, "The card makes no measurable performance claim.")
+    evidence.append(f"best evidence: {kind}")
+    return Measured(clamp(score), evidence, f"Performance is backed by {kind}.")
+
+
+async def compute(ctx: ScoringContext) -> Measured:
+    card = await ctx.card()
+    info = await ctx.info()
+    return await ctx.cpu(score_claims, card, getattr(info, "model_index", None))
+
+
+METRIC = Metric("performance_claims", compute)

@@ -1,0 +1,102 @@
+"""Scoring one model: the metrics, the net score, the links it names, and the gate."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.artifacts.entities import ParentLink
+from app.rating.context import ParentLookup, RegisteredParent, ScoringContext
+from app.rating.engine import OnResult, score_all
+from app.rating.entities import GateDecision, Rating
+from app.rating.gate import GatePolicy
+from app.rating.metrics.base import Metric
+from app.rating.net import WEIGHTS, WEIGHTS_VERSION, net_score
+from app.upstream.clients import UpstreamView
+
+SCORER_VERSION = "tmr-scorer/1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLinks:
+    parents: tuple[ParentLink, ...]
+    datasets: tuple[str, ...]
+    code_repo: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    rating: Rating
+    links: ModelLinks
+
+
+class RatingService:
+    def __init__(
+        self,
+        metrics: Sequence[Metric],
+        policy: GatePolicy,
+        *,
+        metric_timeout: float,
+    ) -> None:
+        self._metrics = tuple(metrics)
+        self._policy = policy
+        self._metric_timeout = metric_timeout
+
+    @property
+    def policy(self) -> GatePolicy:
+        return self._policy
+
+    async def score(
+        self,
+        model_id: str,
+        upstream: UpstreamView,
+        lookup: ParentLookup,
+        on_result: OnResult | None = None,
+    ) -> Scored:
+        ctx = ScoringContext(model_id, upstream, lookup)
+        scores = await score_all(
+            ctx, self._metrics, metric_timeout=self._metric_timeout, on_result=on_result
+        )
+        links, revisions = await asyncio.gather(_links(ctx), _revisions(ctx))
+        rating = Rating(
+            net_score=net_score(scores),
+            metrics=scores,
+            scorer_version=SCORER_VERSION,
+            weights_version=WEIGHTS_VERSION,
+            weights=dict(WEIGHTS),
+            revisions=revisions,
+        )
+        return Scored(rating=rating, links=links)
+
+    def gate(self, rating: Rating) -> GateDecision:
+        return self._policy.evaluate(rating.metrics)
+
+
+async def _links(ctx: ScoringContext) -> ModelLinks:
+    links, registered, datasets, code = await asyncio.gather(
+        ctx.parents(), ctx.registered_parents(), ctx.dataset_ids(), ctx.code_repo_id()
+    )
+    ids = {p.repo_id.lower(): p for p in registered}
+    parents = tuple(
+        ParentLink(
+            name=p.repo_id, artifact_id=_registered_id(ids.get(p.repo_id.lower())), source=p.source
+        )
+        for p in links
+    )
+    return ModelLinks(parents=parents, datasets=tuple(datasets), code_repo=code)
+
+
+def _registered_id(parent: RegisteredParent | None) -> str | None:
+    return None if parent is None else parent.artifact_id
+
+
+async def _revisions(ctx: ScoringContext) -> dict[str, str]:
+    revisions = {"model": await ctx.revision()}
+    code = await ctx.code()
+    if code is not None:
+        revisions[f"code:{code.repo_id}"] = code.head_sha
+    for dataset in await ctx.datasets():
+        if dataset.info.sha:
+            revisions[f"dataset:{dataset.repo_id}"] = dataset.info.sha
+    return revisions

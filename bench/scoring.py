@@ -1,0 +1,160 @@
+"""Scoring benchmark: how close the engine gets to the upstream critical path, and how one
+worker copes with 50 concurrent ingests. Everything runs locally against the fake hub with an
+injected latency per request; the figures printed are ratios measured in this one run.
+
+    uv run python bench/scoring.py [--latency 0.1] [--ingests 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+from app.artifacts.entities import ArtifactType
+from app.rating.context import RegisteredParent, ScoringContext
+from app.rating.engine import score_all
+from app.rating.gate import GatePolicy
+from app.rating.metrics.registry import ALL_METRICS
+from app.rating.service import RatingService
+from app.settings import Settings
+from app.upstream.clients import Upstream, UpstreamConfig
+from app.upstream.http import RetryPolicy, UpstreamHttp
+from tests.fakehub import DEFAULT_FIXTURES, FakeHub
+from tests.support.registry import PUBLIC_URL, running_registry
+from tests.support.servers import mongo_server, redis_server
+
+MODEL = "google-bert/bert-base-uncased"
+
+
+def clone_fixtures(target: Path, count: int) -> list[str]:
+    """The fixtures plus ``count`` copies of the model under new ids, so that concurrent
+    ingests are of distinct sources (the registry runs one ingest per source)."""
+    shutil.copytree(DEFAULT_FIXTURES, target)
+    source = target / "hf" / "models" / MODEL
+    ids = []
+    for i in range(count):
+        repo_id = f"bench-org/bert-copy-{i:03d}"
+        dest = target / "hf" / "models" / repo_id
+        shutil.copytree(source, dest)
+        info = json.loads((dest / "info.json").read_text())
+        info["id"] = info["modelId"] = repo_id
+        info["_id"] = f"{i:024x}"
+        (dest / "info.json").write_text(json.dumps(info))
+        ids.append(repo_id)
+    return ids
+
+
+async def no_parents(repo_ids: list[str]) -> list[RegisteredParent]:
+    return [RegisteredParent(r, None, None) for r in repo_ids]
+
+
+def upstream_for(client: httpx.AsyncClient, hub: FakeHub) -> Upstream:
+    return Upstream(
+        UpstreamHttp(client, RetryPolicy(2, 5.0)), UpstreamConfig(hub.url, None, hub.url, None)
+    )
+
+
+async def timed(fn: Callable[[], Awaitable[object]]) -> float:
+    start = time.perf_counter()
+    await fn()
+    return time.perf_counter() - start
+
+
+async def engine_once(client: httpx.AsyncClient, hub: FakeHub) -> None:
+    service = RatingService(ALL_METRICS, GatePolicy(), metric_timeout=60)
+    async with upstream_for(client, hub).session() as view:
+        await service.score(MODEL, view, no_parents)
+
+
+async def sequential_once(client: httpx.AsyncClient, hub: FakeHub) -> None:
+    """The same metrics, one after another (sharing one memo, as the engine does)."""
+    async with upstream_for(client, hub).session() as view:
+        ctx = ScoringContext(MODEL, view, no_parents)
+        for metric in ALL_METRICS:
+            await score_all(ctx, [metric], metric_timeout=60)
+
+
+async def critical_path_once(client: httpx.AsyncClient, hub: FakeHub) -> None:
+    """The longest chain of requests where each needs the answer of the one before; returns
+    its length. Model info -> README (needs the revision) -> the linked GitHub repo (named in
+    the card) -> its head commit (needs the default branch) -> the tree at that commit, and
+    alongside: closed pulls -> each pull's reviews."""
+    async with upstream_for(client, hub).session() as view:
+        info, _ = await view.hf.model_info(MODEL)
+        await view.hf.file(MODEL, "README.md", revision=info.sha or "main")
+        repo = await view.github.repo("google-research/bert")
+        sha = await view.github.commit_sha("google-research/bert", str(repo["default_branch"]))
+        await view.github.tree("google-research/bert", sha)
+
+
+async def ingest_all(settings: Settings, repo_ids: list[str]) -> float:
+    async with running_registry(settings) as registry:
+        ingest = registry.services.ingest
+
+        async def one(repo_id: str) -> None:
+            job = await ingest.start(
+                f"https://huggingface.co/{repo_id}", ArtifactType.MODEL, None, "bench"
+            )
+            async for state in ingest.watch(job.id):
+                last = state
+            assert last.state.value == "DONE", (repo_id, last.error)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(r) for r in repo_ids))
+        return time.perf_counter() - start
+
+
+async def main(latency: float, count: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        ids = clone_fixtures(work / "fixtures", count + 1)
+        with (
+            FakeHub(work / "fixtures", latency=latency) as hub,
+            redis_server(work) as redis_url,
+            mongo_server(work) as mongo_url,
+        ):
+            async with httpx.AsyncClient(timeout=30, follow_redirects=True) as client:
+                await engine_once(client, hub)  # warm-up: imports, connections
+                a = await timed(lambda: engine_once(client, hub))
+                b = await timed(lambda: sequential_once(client, hub))
+                c = await timed(lambda: critical_path_once(client, hub))
+            settings = Settings(
+                mongo_url=mongo_url,
+                redis_url=redis_url,
+                data_dir=work / "data",
+                hf_endpoint=hub.url,
+                github_api_url=hub.url,
+                public_url=PUBLIC_URL,
+                gate_enabled=False,
+                worker_max_jobs=max(count, 1),
+            )
+            one = await ingest_all(settings.model_copy(update={"mongo_database": "one"}), ids[:1])
+            many = await ingest_all(settings.model_copy(update={"mongo_database": "many"}), ids[1:])
+    print(f"upstream latency injected: {latency * 1000:.0f} ms per request")
+    print(f"(a) engine, one model, metrics concurrent : {a:7.3f} s")
+    print(f"(b) same metrics one after another         : {b:7.3f} s   (b)/(a) = {b / a:5.2f}")
+    print(
+        f"(c) upstream critical path (5 requests)    : {c:7.3f} s   (a)/(c) = {a / c:5.2f}"
+        "   target <= 1.3"
+    )
+    print(f"one ingest end to end                      : {one:7.3f} s")
+    print(
+        f"{count} concurrent ingests, one worker        : {many:7.3f} s   ratio = "
+        f"{many / one:5.2f}   target <= 2"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--ingests", type=int, default=50)
+    args = parser.parse_args()
+    asyncio.run(main(args.latency, args.ingests))

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import strawberry
+
+from app.rating.entities import GateDecision as GateDecisionEntity
+from app.rating.entities import MetricScore as MetricScoreEntity
+from app.rating.entities import Rating as RatingEntity
+
+
+@strawberry.type(description="One trust metric: its score and what it was computed from.")
+class MetricScore:
+    name: str
+    score: float = strawberry.field(description="In [0, 1]; -1 where the metric is undefined.")
+    latency_seconds: float
+    evidence: list[str]
+    explanation: str
+    applicable: bool = strawberry.field(description="False when the metric does not apply.")
+    error: str | None
+
+    @classmethod
+    def from_entity(cls, m: MetricScoreEntity) -> MetricScore:
+        return cls(
+            name=m.name,
+            score=m.score,
+            latency_seconds=m.latency_seconds,
+            evidence=list(m.evidence),
+            explanation=m.explanation,
+            applicable=m.applicable,
+            error=m.error,
+        )
+
+
+@strawberry.type(description="How well the weights fit each device's memory, in [0, 1].")
+class SizeScore:
+    raspberry_pi: float
+    jetson_nano: float
+    desktop_pc: float
+    aws_server: float
+
+
+@strawberry.type
+class GateFailure:
+    metric: str
+    score: float
+    required: float
+    gap: float
+
+
+@strawberry.type(description="The quality gate's decision and the policy it applied.")
+class GateDecision:
+    passed: bool
+    policy_version: str
+    threshold: float
+    failures: list[GateFailure]
+    skipped: list[str]
+
+    @classmethod
+    def from_entity(cls, g: GateDecisionEntity) -> GateDecision:
+        return cls(
+            passed=g.passed,
+            policy_version=g.policy_version,
+            threshold=g.threshold,
+            failures=[
+                GateFailure(metric=f.metric, score=f.score, required=f.required, gap=f.gap)
+                for f in g.failures
+            ],
+            skipped=list(g.skipped),
+        )
+
+
+@strawberry.type
+class MetricWeight:
+    metric: str
+    weight: float
+
+
+@strawberry.type
+class UpstreamRevision:
+    source: str
+    revision: str
+
+
+@strawberry.type(description="A model's trust rating.")
+class Rating:
+    net_score: float
+    size_score: SizeScore | None
+    metrics: list[MetricScore]
+    scorer_version: str
+    weights_version: str
+    weights: list[MetricWeight]
+    revisions: list[UpstreamRevision]
+    gate: GateDecision | None
+
+    @classmethod
+    def from_entity(cls, r: RatingEntity) -> Rating:
+        size = r.metric("size_score")
+        devices = size.breakdown if size is not None else {}
+        return cls(
+            net_score=r.net_score,
+            size_score=SizeScore(
+                raspberry_pi=devices.get("raspberry_pi", 0.0),
+                jetson_nano=devices.get("jetson_nano", 0.0),
+                desktop_pc=devices.get("desktop_pc", 0.0),
+                aws_server=devices.get("aws_server", 0.0),
+            )
+            if devices
+            else None,
+            metrics=[MetricScore.from_entity(m) for m in r.metrics],
+            scorer_version=r.scorer_version,
+            weights_version=r.weights_version,
+            weights=[MetricWeight(metric=k, weight=v) for k, v in r.weights.items()],
+            revisions=[UpstreamRevision(source=k, revision=v) for k, v in r.revisions.items()],
+            gate=None if r.gate is None else GateDecision.from_entity(r.gate),
+        )
+
+
+@strawberry.type(description="A gate decision as it is made.")
+class GateEvent:
+    job_id: strawberry.ID
+    url: str
+    source_key: str
+    net_score: float | None
+    decision: GateDecision
