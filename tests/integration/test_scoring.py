@@ -162,3 +162,18 @@ async def test_the_same_upstream_data_gives_the_same_rating(settings: Settings) 
                 metric.pop("latency_seconds")
             ratings.append(rating)
     assert ratings[0] == ratings[1]
+
+
+async def test_a_model_above_every_threshold_passes_the_gate(settings: Settings) -> None:
+    gated = settings.model_copy(update={"gate_enabled": True})
+    async with running_registry(gated) as registry:
+        events = await ingest_events(registry, "https://huggingface.co/openai/whisper-tiny")
+        assert events[-1]["state"] == "DONE", events[-1]
+        rating = (await rating_of(registry, events[-1]["artifact"]["id"]))["rating"]
+    gate = rating["gate"]
+    assert gate["passed"] is True
+    assert gate["failures"] == []
+    assert gate["skipped"] == ["tree_score"]  # no registered parent
+    assert gate["policyVersion"].startswith("gate-1:")
+    applicable = [m for m in rating["metrics"] if m["applicable"]]
+    assert all(m["score"] >= 0.5 for m in applicable), applicable
