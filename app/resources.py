@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aioboto3
-import httpx
 from aiobotocore.config import AioConfig
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
@@ -36,7 +35,7 @@ from app.storage.local import LocalBlobStore
 from app.storage.s3 import S3BlobStore
 from app.system.service import HealthService
 from app.upstream.clients import Upstream, UpstreamConfig
-from app.upstream.http import RetryPolicy, UpstreamHttp
+from app.upstream.http import RetryPolicy, open_upstream_http
 
 
 class EmbeddedBackendMissingError(RuntimeError):
@@ -77,20 +76,16 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         blobs = await _open_blobs(settings, signer, stack)
 
         http = await stack.enter_async_context(
-            httpx.AsyncClient(
-                timeout=settings.upstream_timeout_seconds,
-                follow_redirects=True,
-                headers={"User-Agent": "trustworthy-model-registry/0.1"},
-            )
-        )
-        upstream = Upstream(
-            UpstreamHttp(
-                http,
+            open_upstream_http(
                 RetryPolicy(
                     settings.upstream_max_attempts, settings.upstream_max_retry_after_seconds
                 ),
+                timeout_seconds=settings.upstream_timeout_seconds,
                 max_per_host=settings.upstream_max_concurrency_per_host,
-            ),
+            )
+        )
+        upstream = Upstream(
+            http,
             UpstreamConfig(
                 hf_endpoint=settings.hf_endpoint,
                 hf_token=_secret(settings.hf_token),

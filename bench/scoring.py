@@ -10,15 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from app.artifacts.entities import ArtifactType
+from app.embedded import free_port, spawn, stop, wait_for_port
 from app.rating.context import RegisteredParent, ScoringContext
 from app.rating.engine import score_all
 from app.rating.gate import GatePolicy
@@ -26,8 +29,8 @@ from app.rating.metrics.registry import ALL_METRICS
 from app.rating.service import RatingService
 from app.settings import Settings
 from app.upstream.clients import Upstream, UpstreamConfig
-from app.upstream.http import RetryPolicy, UpstreamHttp
-from tests.fakehub import DEFAULT_FIXTURES, FakeHub
+from app.upstream.http import RetryPolicy, UpstreamHttp, open_upstream_http
+from tests.fakehub import DEFAULT_FIXTURES
 from tests.support.registry import PUBLIC_URL, running_registry
 from tests.support.servers import mongo_server, redis_server
 
@@ -52,14 +55,44 @@ def clone_fixtures(target: Path, count: int) -> list[str]:
     return ids
 
 
+@dataclass(frozen=True)
+class RemoteHub:
+    url: str
+
+
+@contextmanager
+def hub_process(fixtures: Path, latency: float, work: Path) -> Iterator[RemoteHub]:
+    """The fake hub in a process of its own, as a real upstream would be: serving 2,000
+    requests must not compete with the registry for this process's interpreter lock."""
+    port = free_port()
+    proc = spawn(
+        [
+            sys.executable,
+            "-m",
+            "tests.fakehub",
+            "--port",
+            str(port),
+            "--latency",
+            str(latency),
+            "--fixtures",
+            str(fixtures),
+            "--quiet",
+        ],
+        work / "hub.log",
+    )
+    try:
+        wait_for_port(port, proc, "fake hub")
+        yield RemoteHub(f"http://127.0.0.1:{port}")
+    finally:
+        stop(proc)
+
+
 async def no_parents(repo_ids: list[str]) -> list[RegisteredParent]:
     return [RegisteredParent(r, None, None) for r in repo_ids]
 
 
-def upstream_for(client: httpx.AsyncClient, hub: FakeHub) -> Upstream:
-    return Upstream(
-        UpstreamHttp(client, RetryPolicy(2, 5.0)), UpstreamConfig(hub.url, None, hub.url, None)
-    )
+def upstream_for(http: UpstreamHttp, hub: RemoteHub) -> Upstream:
+    return Upstream(http, UpstreamConfig(hub.url, None, hub.url, None))
 
 
 async def timed(fn: Callable[[], Awaitable[object]]) -> float:
@@ -68,26 +101,26 @@ async def timed(fn: Callable[[], Awaitable[object]]) -> float:
     return time.perf_counter() - start
 
 
-async def engine_once(client: httpx.AsyncClient, hub: FakeHub) -> None:
+async def engine_once(http: UpstreamHttp, hub: RemoteHub) -> None:
     service = RatingService(ALL_METRICS, GatePolicy(), metric_timeout=60)
-    async with upstream_for(client, hub).session() as view:
+    async with upstream_for(http, hub).session() as view:
         await service.score(MODEL, view, no_parents)
 
 
-async def sequential_once(client: httpx.AsyncClient, hub: FakeHub) -> None:
+async def sequential_once(http: UpstreamHttp, hub: RemoteHub) -> None:
     """The same metrics, one after another (sharing one memo, as the engine does)."""
-    async with upstream_for(client, hub).session() as view:
+    async with upstream_for(http, hub).session() as view:
         ctx = ScoringContext(MODEL, view, no_parents)
         for metric in ALL_METRICS:
             await score_all(ctx, [metric], metric_timeout=60)
 
 
-async def critical_path_once(client: httpx.AsyncClient, hub: FakeHub) -> None:
+async def critical_path_once(http: UpstreamHttp, hub: RemoteHub) -> None:
     """The longest chain of requests where each needs the answer of the one before; returns
     its length. Model info -> README (needs the revision) -> the linked GitHub repo (named in
     the card) -> its head commit (needs the default branch) -> the tree at that commit, and
     alongside: closed pulls -> each pull's reviews."""
-    async with upstream_for(client, hub).session() as view:
+    async with upstream_for(http, hub).session() as view:
         info, _ = await view.hf.model_info(MODEL)
         await view.hf.file(MODEL, "README.md", revision=info.sha or "main")
         repo = await view.github.repo("google-research/bert")
@@ -117,15 +150,15 @@ async def main(latency: float, count: int) -> None:
         work = Path(tmp)
         ids = clone_fixtures(work / "fixtures", count + 1)
         with (
-            FakeHub(work / "fixtures", latency=latency) as hub,
+            hub_process(work / "fixtures", latency, work) as hub,
             redis_server(work) as redis_url,
             mongo_server(work) as mongo_url,
         ):
-            async with httpx.AsyncClient(timeout=30, follow_redirects=True) as client:
-                await engine_once(client, hub)  # warm-up: imports, connections
-                a = await timed(lambda: engine_once(client, hub))
-                b = await timed(lambda: sequential_once(client, hub))
-                c = await timed(lambda: critical_path_once(client, hub))
+            async with open_upstream_http(RetryPolicy(2, 5.0), timeout_seconds=30) as http:
+                await engine_once(http, hub)  # warm-up: imports, connections
+                a = await timed(lambda: engine_once(http, hub))
+                b = await timed(lambda: sequential_once(http, hub))
+                c = await timed(lambda: critical_path_once(http, hub))
             settings = Settings(
                 mongo_url=mongo_url,
                 redis_url=redis_url,
@@ -157,4 +190,5 @@ if __name__ == "__main__":
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--ingests", type=int, default=50)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
     asyncio.run(main(args.latency, args.ingests))

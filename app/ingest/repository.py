@@ -38,8 +38,6 @@ class IngestJobRepository:
         job: IngestJob,
         state: IngestState,
         now: datetime,
-        *,
-        new_state: bool = True,
         **changes: Any,  # noqa: ANN401
     ) -> IngestJob | None:
         """Move a live job to ``state`` with ``changes`` to its fields: a compare-and-set on
@@ -53,10 +51,7 @@ class IngestJobRepository:
                 state=state,
                 seq=current.seq + 1,
                 updated_at=now,
-                # a progress update within a state (a metric's result) adds no history entry
-                history=(*current.history, StateChange(state, now))
-                if new_state
-                else current.history,
+                history=(*current.history, StateChange(state, now)),
                 **changes,
             )
             # A whole-document replace rather than $set/$push: one code path that every

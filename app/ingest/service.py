@@ -215,16 +215,10 @@ class IngestService:
                     yield dict(event)
 
     async def record_score(self, job: IngestJob, score: MetricScore) -> IngestJob:
-        """Store and publish one metric's result while the job is SCORING."""
-        updated = await self._jobs.transition(
-            job,
-            IngestState.SCORING,
-            utcnow(),
-            new_state=False,
-            scores=(*job.scores, score),
-        )
-        if updated is None:
-            return job
+        """Publish one metric's result while the job is SCORING. Results are persisted all
+        together with the GATED transition: a write per metric would cost more than the
+        scoring, and a watcher that reconnects gets them from the next state anyway."""
+        updated = replace(job, scores=(*job.scores, score))
         await self._events.publish(progress_channel(updated.id), updated.to_event())
         return updated
 
@@ -240,7 +234,7 @@ class IngestService:
                     if event is not None
                     else await self.get(job_id)
                 )
-                if latest.seq > job.seq:
+                if _progress(latest) > _progress(job):
                     job = latest
                     yield job
 
@@ -293,6 +287,11 @@ class _Progress:
     async def record(self, score: MetricScore) -> None:
         async with self._lock:
             self.job = await self._service.record_score(self.job, score)
+
+
+def _progress(job: IngestJob) -> tuple[int, int]:
+    """Order of a job's updates: its state changes, then metric results within a state."""
+    return job.seq, len(job.scores)
 
 
 def gate_event(job: IngestJob, decision: GateDecision) -> dict[str, Any]:

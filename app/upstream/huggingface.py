@@ -1,7 +1,8 @@
 """Hugging Face Hub API, async over the shared upstream session.
 
 huggingface_hub's ``HfApi`` is synchronous and reads its endpoint at import time, so requests
-go through httpx here; the library still provides the URL helper and the typed info objects.
+go through the shared async HTTP pool here; the library still provides the URL helper and the
+typed info objects.
 """
 
 from __future__ import annotations

@@ -5,27 +5,28 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-import httpx
-
 from app.rating.context import RegisteredParent, ScoringContext
 from app.upstream.clients import Upstream, UpstreamConfig
-from app.upstream.http import RetryPolicy, UpstreamHttp
+from app.upstream.http import RetryPolicy, open_upstream_http
 from tests.fakehub import FakeHub
 
 
 @asynccontextmanager
 async def scoring_context(
-    hub: FakeHub, model_id: str, registered: Sequence[RegisteredParent] = ()
+    hub: FakeHub,
+    model_id: str,
+    registered: Sequence[RegisteredParent] = (),
+    *,
+    hf_token: str | None = None,
 ) -> AsyncIterator[ScoringContext]:
-    """``registered``: parents the registry already holds, with their net scores."""
+    """``registered``: parents the registry already holds, with their net scores;
+    ``hf_token`` unlocks gated repos."""
     known = {p.repo_id.lower(): p for p in registered}
 
     async def lookup(repo_ids: list[str]) -> list[RegisteredParent]:
         return [known.get(r.lower(), RegisteredParent(r, None, None)) for r in repo_ids]
 
-    async with httpx.AsyncClient(timeout=10, follow_redirects=True) as client:
-        upstream = Upstream(
-            UpstreamHttp(client, RetryPolicy(2, 1.0)), UpstreamConfig(hub.url, None, hub.url, None)
-        )
+    async with open_upstream_http(RetryPolicy(2, 1.0), timeout_seconds=10) as http:
+        upstream = Upstream(http, UpstreamConfig(hub.url, hf_token, hub.url, None))
         async with upstream.session() as view:
             yield ScoringContext(model_id, view, lookup)

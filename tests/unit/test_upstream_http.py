@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import httpx
+import aiohttp
 import pytest
 
 from app.embedded import free_port
@@ -24,13 +24,13 @@ INFO = "/api/models/google-bert/bert-base-uncased"
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=5) as client:
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as client:
         yield client
 
 
 def _upstream(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     base: str,
     *,
     max_retry_after: float = 5.0,
@@ -43,7 +43,7 @@ def _upstream(
 
 
 async def test_concurrent_asks_for_one_url_make_one_request(
-    http: httpx.AsyncClient, hub: FakeHub
+    http: aiohttp.ClientSession, hub: FakeHub
 ) -> None:
     hub.latency = 0.05
     async with _upstream(http, hub.url).session() as view:
@@ -55,7 +55,9 @@ async def test_concurrent_asks_for_one_url_make_one_request(
     assert hub.count(INFO) == 1
 
 
-async def test_each_ingest_session_fetches_afresh(http: httpx.AsyncClient, hub: FakeHub) -> None:
+async def test_each_ingest_session_fetches_afresh(
+    http: aiohttp.ClientSession, hub: FakeHub
+) -> None:
     upstream = _upstream(http, hub.url)
     for _ in range(2):
         async with upstream.session() as view:
@@ -63,7 +65,7 @@ async def test_each_ingest_session_fetches_afresh(http: httpx.AsyncClient, hub: 
     assert hub.count(INFO) == 2
 
 
-async def test_retry_after_is_honoured(http: httpx.AsyncClient, hub: FakeHub) -> None:
+async def test_retry_after_is_honoured(http: aiohttp.ClientSession, hub: FakeHub) -> None:
     hub.inject_fault(INFO, status=429, times=1, retry_after=0.3)
     start = asyncio.get_running_loop().time()
     async with _upstream(http, hub.url).session() as view:
@@ -74,7 +76,7 @@ async def test_retry_after_is_honoured(http: httpx.AsyncClient, hub: FakeHub) ->
 
 
 async def test_a_long_retry_after_is_a_rate_limit_error(
-    http: httpx.AsyncClient, hub: FakeHub
+    http: aiohttp.ClientSession, hub: FakeHub
 ) -> None:
     hub.inject_fault(INFO, status=429, times=1, retry_after=120)
     async with _upstream(http, hub.url, max_retry_after=1).session() as view:
@@ -86,7 +88,7 @@ async def test_a_long_retry_after_is_a_rate_limit_error(
 
 
 async def test_server_errors_are_retried_a_bounded_number_of_times(
-    http: httpx.AsyncClient, hub: FakeHub
+    http: aiohttp.ClientSession, hub: FakeHub
 ) -> None:
     hub.inject_fault(INFO, status=503, times=10)
     async with _upstream(http, hub.url).session() as view:
@@ -95,13 +97,13 @@ async def test_server_errors_are_retried_a_bounded_number_of_times(
     assert hub.count(INFO) == 3
 
 
-async def test_unreachable_host_is_unavailable(http: httpx.AsyncClient) -> None:
+async def test_unreachable_host_is_unavailable(http: aiohttp.ClientSession) -> None:
     async with _upstream(http, f"http://127.0.0.1:{free_port()}").session() as view:
         with pytest.raises(UpstreamUnavailableError):
             await view.github.repo("openai/whisper")
 
 
-async def test_not_found_and_gated_are_typed(http: httpx.AsyncClient, hub: FakeHub) -> None:
+async def test_not_found_and_gated_are_typed(http: aiohttp.ClientSession, hub: FakeHub) -> None:
     async with _upstream(http, hub.url).session() as view:
         with pytest.raises(UpstreamNotFoundError):
             await view.hf.model_info("acme/nothing-here")
@@ -118,7 +120,7 @@ async def test_not_found_and_gated_are_typed(http: httpx.AsyncClient, hub: FakeH
         )
 
 
-async def test_a_token_is_sent_when_configured(http: httpx.AsyncClient, hub: FakeHub) -> None:
+async def test_a_token_is_sent_when_configured(http: aiohttp.ClientSession, hub: FakeHub) -> None:
     async with _upstream(http, hub.url, hf_token="hf_secret").session() as view:
         body = await view.hf.file("meta-llama/Llama-3.2-1B", "config.json", revision="main")
     assert body is not None

@@ -3,15 +3,13 @@ reproducibility, size_score and license, on the fake hub and as pure functions."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
-import httpx
 import pytest
 
 from app.errors import UpstreamGatedError
 from app.rating.cards import CodeBlock, parse_card
-from app.rating.context import RegisteredParent, ScoringContext
+from app.rating.context import ScoringContext
 from app.rating.entities import Measured
 from app.rating.metrics import license as license_metric
 from app.rating.metrics import (
@@ -31,8 +29,6 @@ from app.rating.metrics.size_score import (
     score_size,
     weight_files,
 )
-from app.upstream.clients import Upstream, UpstreamConfig
-from app.upstream.http import RetryPolicy, UpstreamHttp
 from tests.fakehub import DEFAULT_FIXTURES, FakeHub
 from tests.support.scoring import scoring_context
 
@@ -52,17 +48,9 @@ async def _measure(hub: FakeHub, metric: Metric, model: str) -> Measured:
         return await metric.compute(ctx)
 
 
-@asynccontextmanager
-async def _with_token(hub: FakeHub, model: str) -> AsyncIterator[ScoringContext]:
+def _with_token(hub: FakeHub, model: str) -> AbstractAsyncContextManager[ScoringContext]:
     """A context whose Hugging Face requests carry a token, which unlocks gated files."""
-
-    async def no_parents(repo_ids: list[str]) -> list[RegisteredParent]:
-        return [RegisteredParent(r, None, None) for r in repo_ids]
-
-    async with httpx.AsyncClient(timeout=10, follow_redirects=True) as client:
-        config = UpstreamConfig(hub.url, "hf_test", hub.url, None)
-        async with Upstream(UpstreamHttp(client, RetryPolicy(2, 1.0)), config).session() as view:
-            yield ScoringContext(model, view, no_parents)
+    return scoring_context(hub, model, hf_token="hf_test")
 
 
 def _text(measured: Measured) -> str:
