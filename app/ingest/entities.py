@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -78,7 +78,6 @@ class IngestJob:
     attempts: int = 0
     error: IngestError | None = None
     stored: bool = False  # the artifact document exists
-    details: dict[str, Any] = field(default_factory=dict)
     #: Metric results so far, in the order they completed (models only).
     scores: tuple[MetricScore, ...] = ()
     net_score: float | None = None
@@ -104,7 +103,6 @@ class IngestJob:
             if self.error is None
             else {"code": self.error.code, "message": self.error.message},
             "stored": self.stored,
-            "details": self.details,
             "scores": [m.to_dict() for m in self.scores],
             "net_score": self.net_score,
             "gate": None if self.gate is None else self.gate.to_dict(),
@@ -132,7 +130,6 @@ class IngestJob:
             attempts=int(event["attempts"]),
             error=None if error is None else IngestError(error["code"], error["message"]),
             stored=bool(event["stored"]),
-            details=dict(event["details"]),
             scores=tuple(MetricScore.from_dict(m) for m in event.get("scores") or ()),
             net_score=event.get("net_score"),
             gate=None if not event.get("gate") else GateDecision.from_dict(event["gate"]),

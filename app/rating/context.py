@@ -8,7 +8,6 @@ metric awaits only what it needs, and all metrics run at once."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -201,11 +200,3 @@ class ScoringContext:
             return await self.upstream.github.readme(code.repo_id) or ""
 
         return await self._once("code_readme", fetch)
-
-
-def decode_content(obj: dict[str, Any]) -> str:
-    """The text of a GitHub content object (base64 with line breaks)."""
-    raw = obj.get("content")
-    if not isinstance(raw, str):
-        return ""
-    return base64.b64decode(raw).decode("utf-8", errors="replace")
