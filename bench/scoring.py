@@ -11,7 +11,9 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +33,7 @@ from app.settings import Settings
 from app.upstream.clients import Upstream, UpstreamConfig
 from app.upstream.http import RetryPolicy, UpstreamHttp, open_upstream_http
 from tests.fakehub import DEFAULT_FIXTURES
-from tests.support.registry import PUBLIC_URL, running_registry
+from tests.support.registry import PUBLIC_URL, Registry, running_registry
 from tests.support.servers import mongo_server, redis_server
 
 MODEL = "google-bert/bert-base-uncased"
@@ -131,27 +133,54 @@ async def critical_path_once(http: UpstreamHttp, hub: RemoteHub) -> None:
         await view.github.reviews(code, int(pulls[0]["number"]))
 
 
-async def ingest_all(settings: Settings, repo_ids: list[str]) -> float:
-    async with running_registry(settings) as registry:
-        ingest = registry.services.ingest
+@contextmanager
+def worker_process(settings: Settings, log_file: Path) -> Iterator[None]:
+    """`tmr worker` as deployed: a process of its own beside the API."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
+    env |= {
+        "TMR_MONGO_URL": settings.mongo_url or "",
+        "TMR_MONGO_DATABASE": settings.mongo_database,
+        "TMR_REDIS_URL": settings.redis_url or "",
+        "TMR_QUEUE_NAME": settings.queue_name,
+        "TMR_DATA_DIR": str(settings.data_dir),
+        "TMR_HF_ENDPOINT": settings.hf_endpoint,
+        "TMR_GITHUB_API_URL": settings.github_api_url,
+        "TMR_GATE_ENABLED": str(settings.gate_enabled).lower(),
+        "TMR_WORKER_MAX_JOBS": str(settings.worker_max_jobs),
+    }
+    with log_file.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("tmr")), "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield
+    finally:
+        stop(proc)
 
-        async def one(repo_id: str) -> None:
-            job = await ingest.start(
-                f"https://huggingface.co/{repo_id}", ArtifactType.MODEL, None, "bench"
-            )
-            async for state in ingest.watch(job.id):
-                last = state
-            assert last.state.value == "DONE", (repo_id, last.error)
 
-        start = time.perf_counter()
-        await asyncio.gather(*(one(r) for r in repo_ids))
-        return time.perf_counter() - start
+async def ingest_all(registry: Registry, repo_ids: list[str]) -> float:
+    ingest = registry.services.ingest
+
+    async def one(repo_id: str) -> None:
+        job = await ingest.start(
+            f"https://huggingface.co/{repo_id}", ArtifactType.MODEL, None, "bench"
+        )
+        async for state in ingest.watch(job.id):
+            last = state
+        assert last.state.value == "DONE", (repo_id, last.error)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(r) for r in repo_ids))
+    return time.perf_counter() - start
 
 
 async def main(latency: float, count: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        ids = clone_fixtures(work / "fixtures", count + 1)
+        ids = clone_fixtures(work / "fixtures", count + 2)
         with (
             hub_process(work / "fixtures", latency, work) as hub,
             redis_server(work) as redis_url,
@@ -172,8 +201,11 @@ async def main(latency: float, count: int) -> None:
                 gate_enabled=False,
                 worker_max_jobs=max(count, 1),
             )
-            one = await ingest_all(settings.model_copy(update={"mongo_database": "one"}), ids[:1])
-            many = await ingest_all(settings.model_copy(update={"mongo_database": "many"}), ids[1:])
+            with worker_process(settings, work / "worker.log"):
+                async with running_registry(settings, worker=False) as registry:
+                    await ingest_all(registry, ids[:1])  # warm-up: the worker starts
+                    one = await ingest_all(registry, ids[1:2])
+                    many = await ingest_all(registry, ids[2:])
     print(f"upstream latency injected: {latency * 1000:.0f} ms per request")
     print(f"(a) engine, one model, metrics concurrent : {a:7.3f} s")
     print(f"(b) same metrics one after another         : {b:7.3f} s   (b)/(a) = {b / a:5.2f}")

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+# libyaml's loader when the wheel has it: the pure-Python one dominates parsing a card.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.DOTALL)
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 _FENCE = re.compile(
@@ -43,7 +45,7 @@ def parse_card(text: str) -> Card:
     match = _FRONT_MATTER.match(text)
     if match:
         try:
-            loaded = yaml.safe_load(match.group(1))
+            loaded = yaml.load(match.group(1), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
         except yaml.YAMLError:
             loaded = None
         if isinstance(loaded, dict):

@@ -149,7 +149,7 @@ class ScoringContext:
 
     async def _dataset(self, repo_id: str) -> DatasetData | None:
         try:
-            info, _ = await self.upstream.hf.dataset_info(repo_id)
+            info, _ = await self.upstream.hf.dataset_info(repo_id, file_sizes=False)
         except UpstreamError:
             return None
         try:

@@ -146,6 +146,7 @@ def family_of(key: str) -> str | None:
     return next((family for family, pattern in _FAMILY_PATTERNS if pattern.fullmatch(normal)), None)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_license(
     value: str | None, *, name: str | None = None, link: str | None = None
 ) -> LicenseInfo:

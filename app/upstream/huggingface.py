@@ -27,8 +27,12 @@ class HuggingFaceClient:
         raw = await self._info("models", repo_id)
         return ModelInfo(**raw), raw  # type: ignore[no-untyped-call]  # untyped **kwargs init
 
-    async def dataset_info(self, repo_id: str) -> tuple[DatasetInfo, dict[str, Any]]:
-        raw = await self._info("datasets", repo_id)
+    async def dataset_info(
+        self, repo_id: str, *, file_sizes: bool = True
+    ) -> tuple[DatasetInfo, dict[str, Any]]:
+        """``file_sizes=False`` skips per-file sizes: a large dataset lists thousands of files,
+        and a model's scoring needs only the dataset's card and popularity."""
+        raw = await self._info("datasets", repo_id, blobs=file_sizes)
         return DatasetInfo(**raw), raw  # type: ignore[no-untyped-call]  # untyped **kwargs init
 
     async def file(
@@ -48,8 +52,10 @@ class HuggingFaceClient:
         _raise_for_status(fetched, repo_id)
         return fetched.content
 
-    async def _info(self, kind: str, repo_id: str) -> dict[str, Any]:
-        url = f"{self._endpoint}/api/{kind}/{quote(repo_id, safe='/')}?blobs=true"
+    async def _info(self, kind: str, repo_id: str, *, blobs: bool = True) -> dict[str, Any]:
+        url = f"{self._endpoint}/api/{kind}/{quote(repo_id, safe='/')}"
+        if blobs:
+            url += "?blobs=true"
         fetched = await self._session.get(url, self._headers)
         _raise_for_status(fetched, repo_id)
         try:
