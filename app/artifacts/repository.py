@@ -30,6 +30,7 @@ class ArtifactRepository:
         await self._collection.create_index("source_key_folded")
         await self._collection.create_index("name")
         await self._collection.create_index("parent_names")
+        await self._collection.create_index("ordinal")
 
     async def next_id(self) -> str:
         return str(await next_sequence(self._db, "artifact_id"))
@@ -77,6 +78,8 @@ class ArtifactRepository:
 def _to_document(a: Artifact) -> Document:
     return {
         "_id": a.id,
+        # Ids come from a counter; the number orders artifacts for cursor pagination.
+        "ordinal": int(a.id) if a.id.isdigit() else 0,
         "name": a.name,
         "type": a.type.value,
         "source_url": a.source_url,
