@@ -18,11 +18,13 @@ from pydantic import SecretStr
 
 from app.artifacts.repository import ArtifactRepository
 from app.artifacts.service import ArtifactService
+from app.cost.service import CostService
 from app.downloads.links import LinkSigner
 from app.downloads.service import DownloadService
 from app.events import RedisEventBus
 from app.ingest.repository import IngestJobRepository
 from app.ingest.service import IngestService
+from app.lineage.service import LineageService
 from app.ports import BlobStore, EventBus, JobQueue
 from app.queue import ArqJobQueue
 from app.rating.gate import GatePolicy
@@ -118,8 +120,11 @@ async def build_services(resources: Resources) -> Services:
     async def ping_mongo() -> None:
         await resources.db.command("ping")
 
+    lineage = LineageService(artifacts)
     return Services(
         artifacts=artifacts,
+        lineage=lineage,
+        cost=CostService(artifacts, lineage),
         ingest=IngestService(
             jobs=job_repo,
             artifacts=artifacts,

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.artifacts.service import ArtifactService
+from app.cost.service import CostService
 from app.downloads.service import DownloadService
 from app.ingest.service import IngestService
+from app.lineage.service import LineageService
 from app.system.service import HealthService
 
 
@@ -17,3 +19,5 @@ class Services:
     ingest: IngestService
     downloads: DownloadService
     health: HealthService
+    lineage: LineageService
+    cost: CostService

@@ -19,10 +19,12 @@ from strawberry.tools import merge_types
 from schema.artifacts.mutations import ArtifactMutations
 from schema.artifacts.queries import ArtifactQueries
 from schema.context import Context, get_context
+from schema.cost.queries import CostQueries
 from schema.errors import should_mask
 from schema.ingest.mutations import IngestMutations
 from schema.ingest.queries import IngestQueries
 from schema.ingest.subscriptions import IngestSubscriptions
+from schema.lineage.queries import LineageQueries
 from schema.scalars import SCALAR_MAP
 from schema.system.queries import SystemQueries
 
@@ -32,7 +34,9 @@ MAX_DEPTH = 12
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
 
-Query = merge_types("Query", (ArtifactQueries, IngestQueries, SystemQueries))
+Query = merge_types(
+    "Query", (ArtifactQueries, LineageQueries, CostQueries, IngestQueries, SystemQueries)
+)
 Mutation = merge_types("Mutation", (IngestMutations, ArtifactMutations))
 Subscription = merge_types("Subscription", (IngestSubscriptions,))
 

@@ -15,4 +15,15 @@ class Loaders:
         async def load_artifacts(ids: Sequence[str]) -> list[Artifact | None]:
             return await services.artifacts.get_many(ids)
 
+        async def load_children(repo_ids: Sequence[str]) -> list[list[Artifact]]:
+            found = await services.artifacts.children(repo_ids)
+            by_parent: dict[str, list[Artifact]] = {r.lower(): [] for r in repo_ids}
+            for child in found:
+                for link in child.parents:
+                    if (key := link.name.lower()) in by_parent:
+                        by_parent[key].append(child)
+            return [by_parent[r.lower()] for r in repo_ids]
+
         self.artifact = DataLoader[str, Artifact | None](load_fn=load_artifacts)
+        #: Registered models naming a repo id as their parent.
+        self.children = DataLoader[str, list[Artifact]](load_fn=load_children)

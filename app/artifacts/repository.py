@@ -54,6 +54,25 @@ class ArtifactRepository:
         cursor = self._collection.find({"source_key_folded": {"$in": keys}})
         return [_from_document(d) async for d in cursor]
 
+    async def find_by_source_keys(self, keys: Sequence[str]) -> list[Artifact]:
+        """Registered artifacts among normalized source keys (case-insensitive): one query."""
+        folded = [k.lower() for k in keys]
+        cursor = self._collection.find({"source_key_folded": {"$in": folded}})
+        return [_from_document(d) async for d in cursor]
+
+    async def find_children(self, repo_ids: Sequence[str]) -> list[Artifact]:
+        """Models naming any of ``repo_ids`` as a parent (case-insensitive): one query."""
+        names = [r.lower() for r in repo_ids]
+        cursor = self._collection.find({"parent_names": {"$in": names}})
+        return [_from_document(d) async for d in cursor]
+
+    async def set_parents(self, artifact_id: str, parents: Sequence[ParentLink]) -> None:
+        """Rewrite one artifact's parent links (no dates involved, so a $set is safe)."""
+        await self._collection.update_one(
+            {"_id": artifact_id},
+            {"$set": {"parents": [_parent_document(p) for p in parents]}},
+        )
+
     async def insert(self, artifact: Artifact) -> Artifact:
         """Store a new artifact. Inserting the same id again for the same ingest is a no-op
         (a retried job); any other clash on the source is a :class:`DuplicateSourceError`."""
@@ -102,14 +121,16 @@ def _to_document(a: Artifact) -> Document:
         "upstream": a.upstream,
         "rating": None if a.rating is None else a.rating.to_dict(),
         "net_score": None if a.rating is None else a.rating.net_score,
-        "parents": [
-            {"name": p.name, "artifact_id": p.artifact_id, "source": p.source} for p in a.parents
-        ],
+        "parents": [_parent_document(p) for p in a.parents],
         # Lower-cased parent names, for finding children whatever case they were named in.
         "parent_names": [p.name.lower() for p in a.parents],
         "datasets": list(a.datasets),
         "code_repo": a.code_repo,
     }
+
+
+def _parent_document(p: ParentLink) -> Document:
+    return {"name": p.name, "artifact_id": p.artifact_id, "source": p.source}
 
 
 def _from_document(d: Document) -> Artifact:

@@ -8,10 +8,10 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.artifacts.bundle import build_bundle
-from app.artifacts.entities import Artifact, BlobRef, SourceRef
+from app.artifacts.entities import Artifact, ArtifactType, BlobRef, SourceRef
 from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError
 from app.artifacts.repository import ArtifactRepository
 from app.clock import utcnow
@@ -111,7 +111,7 @@ class ArtifactService:
             files["rating.json"] = json.dumps(new.rating.to_dict(), indent=2).encode()
         data = await asyncio.to_thread(build_bundle, files, record)
         key = f"artifacts/{new.id}/bundle.zip"
-        stored = await self._blobs.put(key, data, content_type="application/zip")
+        blob = await self._blobs.put(key, data, content_type="application/zip")
         artifact = Artifact(
             id=new.id,
             name=new.name,
@@ -122,7 +122,7 @@ class ArtifactService:
             readme=new.snapshot.readme,
             license=new.snapshot.license,
             size_bytes=new.snapshot.size_bytes,
-            blob=BlobRef(stored.key, stored.size, stored.sha256),
+            blob=BlobRef(blob.key, blob.size, blob.sha256),
             created_at=created_at,
             created_by=new.requester,
             ingest_id=new.ingest_id,
@@ -133,10 +133,37 @@ class ArtifactService:
             code_repo=None if new.links is None else new.links.code_repo,
         )
         try:
-            return await self._repo.insert(artifact)
+            stored = await self._repo.insert(artifact)
         except BaseException:
             await self._discard_blob(key)
             raise
+        if stored.type is ArtifactType.MODEL:
+            await self._link_children(stored)
+        return stored
+
+    async def _link_children(self, parent: Artifact) -> None:
+        """Children ingested before their parent name it without an id: give it to them, so
+        both directions of the lineage agree."""
+        name = parent.source.repo_id.lower()
+        for child in await self._repo.find_children([parent.source.repo_id]):
+            links = [
+                replace(p, artifact_id=parent.id)
+                if p.name.lower() == name and p.artifact_id != parent.id
+                else p
+                for p in child.parents
+            ]
+            if links != list(child.parents):
+                await self._repo.set_parents(child.id, links)
+
+    async def children(self, repo_ids: Sequence[str]) -> list[Artifact]:
+        """Registered models naming any of ``repo_ids`` as a parent: one store round trip."""
+        return await self._repo.find_children(repo_ids)
+
+    async def find_by_source_keys(self, keys: Sequence[str]) -> list[Artifact]:
+        return await self._repo.find_by_source_keys(keys)
+
+    async def find_models(self, repo_ids: Sequence[str]) -> list[Artifact]:
+        return await self._repo.find_models(repo_ids)
 
     async def delete(self, artifact_id: str) -> Artifact:
         """Remove the blob, then the document: if the second step fails, deleting again

@@ -49,6 +49,11 @@ class Artifact:
     datasets: list[str] = strawberry.field(description="Datasets the model names upstream.")
     code_repo: str | None = strawberry.field(description="The model's GitHub repository.")
 
+    @strawberry.field(description="Registered models that name this one as a parent.")
+    async def children(self, info: GraphQLInfo) -> list[Artifact]:
+        found = await info.context.loaders.children.load(self.entity.source.repo_id)
+        return [Artifact.from_entity(a) for a in found]
+
     @strawberry.field(description="A link to the ZIP bundle, valid for a limited time.")
     async def download_url(self, info: GraphQLInfo) -> str:
         return await info.context.services.artifacts.download_url(self.entity)

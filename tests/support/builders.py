@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from app.artifacts.entities import Artifact, ArtifactType, BlobRef, SourceHost, SourceRef
+from collections.abc import Sequence
+
+from app.artifacts.entities import (
+    Artifact,
+    ArtifactType,
+    BlobRef,
+    ParentLink,
+    SourceHost,
+    SourceRef,
+)
 from app.clock import utcnow
 
 
@@ -12,7 +21,10 @@ def artifact(
     *,
     ingest_id: str = "ing-1",
     name: str | None = None,
+    parents: Sequence[str] = (),
+    size_bytes: int = 10,
 ) -> Artifact:
+    """A model; ``parents`` are upstream repo ids it names (unresolved links)."""
     return Artifact(
         id=artifact_id,
         name=name or repo_id.rsplit("/", 1)[-1],
@@ -28,9 +40,10 @@ def artifact(
         revision="a" * 40,
         readme="# card",
         license="apache-2.0",
-        size_bytes=10,
+        size_bytes=size_bytes,
         blob=BlobRef(f"artifacts/{artifact_id}/bundle.zip", 3, "0" * 64),
         created_at=utcnow(),
         created_by="tester",
         ingest_id=ingest_id,
+        parents=tuple(ParentLink(p, None, "config_json") for p in parents),
     )

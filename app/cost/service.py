@@ -1,0 +1,71 @@
+"""Download cost: an artifact's own download, and with everything it depends on.
+
+standalone = the artifact's upstream download size in MB (10^6 bytes)
+total      = standalone of the artifact + its registered ancestors + the registered
+             datasets and code repositories any of them links, each counted once"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.artifacts.entities import Artifact
+from app.artifacts.service import ArtifactService
+from app.lineage.service import LineageService
+
+BYTES_PER_MB = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class CostItem:
+    artifact: Artifact
+    standalone_mb: float
+    reason: str  # self | ancestor | dataset | code
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    artifact: Artifact
+    standalone_mb: float
+    total_mb: float
+    items: tuple[CostItem, ...]  # the artifact first, then each dependency once
+
+
+class CostService:
+    def __init__(self, artifacts: ArtifactService, lineage: LineageService) -> None:
+        self._artifacts = artifacts
+        self._lineage = lineage
+
+    async def cost(self, artifact_id: str, *, with_dependencies: bool = False) -> Cost:
+        artifact = await self._artifacts.get(artifact_id)
+        items = [CostItem(artifact, mb(artifact), "self")]
+        if with_dependencies:
+            items += await self._dependencies(artifact)
+        return Cost(
+            artifact=artifact,
+            standalone_mb=mb(artifact),
+            total_mb=round(sum(i.standalone_mb for i in items), 3),
+            items=tuple(items),
+        )
+
+    async def _dependencies(self, artifact: Artifact) -> list[CostItem]:
+        seen = {artifact.id}
+        items: list[CostItem] = []
+        lineage = await self._lineage.ancestors(artifact.id)
+        for ancestor in lineage:
+            if ancestor.id not in seen:
+                seen.add(ancestor.id)
+                items.append(CostItem(ancestor, mb(ancestor), "ancestor"))
+        keys: dict[str, str] = {}
+        for model in (artifact, *lineage):
+            keys.update({f"hf:dataset:{d}".lower(): "dataset" for d in model.datasets})
+            if model.code_repo:
+                keys[f"github:{model.code_repo}".lower()] = "code"
+        for dep in await self._artifacts.find_by_source_keys(sorted(keys)):
+            if dep.id not in seen:
+                seen.add(dep.id)
+                items.append(CostItem(dep, mb(dep), keys[dep.source.key.lower()]))
+        return items
+
+
+def mb(artifact: Artifact) -> float:
+    return round(artifact.size_bytes / BYTES_PER_MB, 3)

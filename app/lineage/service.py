@@ -1,0 +1,105 @@
+"""Lineage traversal: one store round trip per level and direction, whatever the fan-out.
+
+Parents are found by the names a model's config.json and card give; children by the models
+that name it. Names, not stored ids, drive the walk, so a parent registered after its
+children is found from both sides at once; a visited set ends cycles in bad metadata."""
+
+from __future__ import annotations
+
+from app.artifacts.entities import Artifact
+from app.artifacts.service import ArtifactService
+from app.errors import ValidationError
+from app.lineage.entities import LineageDirection, LineageEdge, LineageGraph, LineageNode
+
+MAX_DEPTH = 50
+
+
+class LineageService:
+    def __init__(self, artifacts: ArtifactService) -> None:
+        self._artifacts = artifacts
+
+    async def graph(
+        self,
+        artifact_id: str,
+        direction: LineageDirection = LineageDirection.BOTH,
+        depth: int = 5,
+    ) -> LineageGraph:
+        if not 1 <= depth <= MAX_DEPTH:
+            raise ValidationError(f"depth must be between 1 and {MAX_DEPTH}", field="depth")
+        root = await self._artifacts.get(artifact_id)
+        nodes: dict[str, LineageNode] = {_key(root): LineageNode(_name(root), root, 0)}
+        edges: dict[tuple[str, str], LineageEdge] = {}
+        if direction in {LineageDirection.UP, LineageDirection.BOTH}:
+            await self._walk_up(root, depth, nodes, edges)
+        if direction in {LineageDirection.DOWN, LineageDirection.BOTH}:
+            await self._walk_down(root, depth, nodes, edges)
+        return LineageGraph(root=root, nodes=tuple(nodes.values()), edges=tuple(edges.values()))
+
+    async def ancestors(self, artifact_id: str, depth: int = MAX_DEPTH) -> list[Artifact]:
+        """Every registered ancestor, nearest first."""
+        graph = await self.graph(artifact_id, LineageDirection.UP, depth)
+        found = [n for n in graph.nodes if n.artifact is not None and n.distance < 0]
+        return [n.artifact for n in sorted(found, key=lambda n: -n.distance) if n.artifact]
+
+    async def _walk_up(
+        self,
+        root: Artifact,
+        depth: int,
+        nodes: dict[str, LineageNode],
+        edges: dict[tuple[str, str], LineageEdge],
+    ) -> None:
+        frontier = [root]
+        for level in range(1, depth + 1):
+            named = {p.name.lower(): p.name for a in frontier for p in a.parents}
+            fresh = [name for key, name in named.items() if key not in nodes]
+            registered = (
+                {_key(a): a for a in await self._artifacts.find_models(fresh)} if fresh else {}
+            )
+            for child in frontier:
+                for link in child.parents:
+                    key = link.name.lower()
+                    if key not in nodes:
+                        nodes[key] = LineageNode(link.name, registered.get(key), -level)
+                    edges.setdefault(
+                        (key, _key(child)),
+                        LineageEdge(parent=nodes[key].name, child=_name(child), source=link.source),
+                    )
+            frontier = [a for a in registered.values() if a.parents]
+            if not frontier:
+                return
+
+    async def _walk_down(
+        self,
+        root: Artifact,
+        depth: int,
+        nodes: dict[str, LineageNode],
+        edges: dict[tuple[str, str], LineageEdge],
+    ) -> None:
+        frontier = [root]
+        for level in range(1, depth + 1):
+            by_key = {_key(a): a for a in frontier}
+            found = await self._artifacts.children([_name(a) for a in frontier])
+            next_frontier = []
+            for child in found:
+                for link in child.parents:
+                    parent = by_key.get(link.name.lower())
+                    if parent is None:
+                        continue
+                    edges.setdefault(
+                        (_key(parent), _key(child)),
+                        LineageEdge(parent=_name(parent), child=_name(child), source=link.source),
+                    )
+                if _key(child) not in nodes:
+                    nodes[_key(child)] = LineageNode(_name(child), child, level)
+                    next_frontier.append(child)
+            frontier = next_frontier
+            if not frontier:
+                return
+
+
+def _name(artifact: Artifact) -> str:
+    return artifact.source.repo_id
+
+
+def _key(artifact: Artifact) -> str:
+    return artifact.source.repo_id.lower()
