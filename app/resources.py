@@ -18,18 +18,23 @@ from pydantic import SecretStr
 
 from app.artifacts.repository import ArtifactRepository
 from app.artifacts.service import ArtifactService
+from app.audit.repository import AuditRepository
+from app.audit.service import AuditService
 from app.cost.service import CostService
 from app.downloads.links import LinkSigner
 from app.downloads.service import DownloadService
 from app.events import RedisEventBus
 from app.ingest.repository import IngestJobRepository
 from app.ingest.service import IngestService
+from app.licensing.service import LicensingService
 from app.lineage.service import LineageService
 from app.ports import BlobStore, EventBus, JobQueue
 from app.queue import ArqJobQueue
 from app.rating.gate import GatePolicy
 from app.rating.metrics.registry import ALL_METRICS
 from app.rating.service import RatingService
+from app.search.repository import SearchRepository
+from app.search.service import SearchService
 from app.services import Services
 from app.settings import Settings
 from app.storage import mongo
@@ -113,8 +118,14 @@ async def build_services(resources: Resources) -> Services:
     job_repo = IngestJobRepository(resources.db)
     await artifact_repo.ensure_indexes()
     await job_repo.ensure_indexes()
+    audit_repo = AuditRepository(resources.db)
+    await audit_repo.ensure_indexes()
+    audit = AuditService(audit_repo)
     artifacts = ArtifactService(
-        artifact_repo, resources.blobs, url_ttl=resources.settings.download_url_ttl_seconds
+        artifact_repo,
+        resources.blobs,
+        url_ttl=resources.settings.download_url_ttl_seconds,
+        audit=audit,
     )
 
     async def ping_mongo() -> None:
@@ -125,6 +136,9 @@ async def build_services(resources: Resources) -> Services:
         artifacts=artifacts,
         lineage=lineage,
         cost=CostService(artifacts, lineage),
+        audit=audit,
+        licensing=LicensingService(artifacts, resources.upstream),
+        search=SearchService(SearchRepository(resources.db)),
         ingest=IngestService(
             jobs=job_repo,
             artifacts=artifacts,
@@ -141,6 +155,7 @@ async def build_services(resources: Resources) -> Services:
             upstream=resources.upstream,
             queue=resources.queue,
             events=resources.events,
+            audit=audit,
         ),
         downloads=DownloadService(resources.blobs, resources.signer),
         health=HealthService(

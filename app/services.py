@@ -6,10 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.artifacts.service import ArtifactService
+from app.audit.service import AuditService
 from app.cost.service import CostService
 from app.downloads.service import DownloadService
 from app.ingest.service import IngestService
+from app.licensing.service import LicensingService
 from app.lineage.service import LineageService
+from app.search.service import SearchService
 from app.system.service import HealthService
 
 
@@ -21,3 +24,6 @@ class Services:
     health: HealthService
     lineage: LineageService
     cost: CostService
+    audit: AuditService
+    licensing: LicensingService
+    search: SearchService

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -15,34 +17,67 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from app.errors import AppError
 from schema.artifacts.mutations import ArtifactMutations
 from schema.artifacts.queries import ArtifactQueries
+from schema.audit.queries import AuditQueries
 from schema.context import Context, get_context
 from schema.cost.queries import CostQueries
 from schema.errors import should_mask
 from schema.ingest.mutations import IngestMutations
 from schema.ingest.queries import IngestQueries
 from schema.ingest.subscriptions import IngestSubscriptions
+from schema.licensing.queries import LicensingQueries
 from schema.lineage.queries import LineageQueries
 from schema.scalars import SCALAR_MAP
+from schema.search.queries import SearchQueries
 from schema.system.queries import SystemQueries
 
 __all__ = ["Context", "build_schema", "get_context"]
+
+log = logging.getLogger(__name__)
 
 MAX_DEPTH = 12
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
 
 Query = merge_types(
-    "Query", (ArtifactQueries, LineageQueries, CostQueries, IngestQueries, SystemQueries)
+    "Query",
+    (
+        ArtifactQueries,
+        LineageQueries,
+        CostQueries,
+        LicensingQueries,
+        IngestQueries,
+        AuditQueries,
+        SearchQueries,
+        SystemQueries,
+    ),
 )
 Mutation = merge_types("Mutation", (IngestMutations, ArtifactMutations))
 Subscription = merge_types("Subscription", (IngestSubscriptions,))
 
 
+class RegistrySchema(strawberry.Schema):
+    """Expected failures (domain errors, bad operations) are the client's business: log them
+    briefly. Everything else keeps strawberry's full log with its traceback."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = []
+        for error in errors:
+            if error.original_error is None or isinstance(error.original_error, AppError):
+                log.info("graphql request refused: %s", error.message)
+            else:
+                unexpected.append(error)
+        super().process_errors(unexpected, execution_context)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return RegistrySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -16,6 +16,7 @@ from app.artifacts.entities import (
     SourceRef,
 )
 from app.artifacts.errors import DuplicateSourceError
+from app.errors import ConflictError
 from app.rating.entities import Rating
 from app.storage.mongo import Database, Document, next_sequence
 
@@ -84,6 +85,20 @@ class ArtifactRepository:
                 return existing
             other = await self.find_by_source(artifact.source.key)
             raise DuplicateSourceError(artifact.source.key, other.id if other else None) from None
+        return artifact
+
+    async def replace(self, artifact: Artifact, *, previous: Artifact) -> Artifact:
+        """Swap in a new version, if ``previous`` is still the stored one (compare-and-set on
+        the ingest that wrote it); a clash on the source is a :class:`DuplicateSourceError`."""
+        try:
+            result = await self._collection.replace_one(
+                {"_id": artifact.id, "ingest_id": previous.ingest_id}, _to_document(artifact)
+            )
+        except DuplicateKeyError:
+            other = await self.find_by_source(artifact.source.key)
+            raise DuplicateSourceError(artifact.source.key, other.id if other else None) from None
+        if result.matched_count != 1:
+            raise ConflictError(f"artifact {artifact.id} changed while it was being updated")
         return artifact
 
     async def delete(self, artifact_id: str) -> bool:
@@ -165,3 +180,6 @@ def _from_document(d: Document) -> Artifact:
         datasets=tuple(d.get("datasets") or ()),
         code_repo=d.get("code_repo"),
     )
+
+
+from_document = _from_document  # public for other domains reading the artifacts collection

@@ -14,6 +14,8 @@ from app.artifacts.bundle import build_bundle
 from app.artifacts.entities import Artifact, ArtifactType, BlobRef, SourceRef
 from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError
 from app.artifacts.repository import ArtifactRepository
+from app.audit.entities import AuditAction, AuditedArtifact
+from app.audit.service import AuditService
 from app.clock import utcnow
 from app.ports import BlobStore
 from app.rating.context import RegisteredParent
@@ -38,13 +40,17 @@ class NewArtifact:
     ingest_id: str
     rating: Rating | None = None
     links: ModelLinks | None = None
+    replaces: bool = False  # an update of the stored artifact with this id
 
 
 class ArtifactService:
-    def __init__(self, repo: ArtifactRepository, blobs: BlobStore, *, url_ttl: int) -> None:
+    def __init__(
+        self, repo: ArtifactRepository, blobs: BlobStore, *, url_ttl: int, audit: AuditService
+    ) -> None:
         self._repo = repo
         self._blobs = blobs
         self._url_ttl = url_ttl
+        self._audit = audit
 
     async def get(self, artifact_id: str) -> Artifact:
         artifact = await self._repo.get(artifact_id)
@@ -79,22 +85,29 @@ class ArtifactService:
     async def reserve_id(self) -> str:
         return await self._repo.next_id()
 
-    async def download_url(self, artifact: Artifact) -> str:
+    async def download_url(self, artifact: Artifact, *, user: str = "anonymous") -> str:
+        """A link to the bundle; issuing it is the DOWNLOAD the audit log records (the blob
+        store serves the bytes without knowing who asks)."""
         filename = f"{_UNSAFE_FILENAME.sub('_', artifact.name) or artifact.id}.zip"
+        await self._audit.record(AuditAction.DOWNLOAD, AuditedArtifact.of(artifact), user=user)
         return await self._blobs.download_url(
             artifact.blob.key, filename=filename, ttl_seconds=self._url_ttl
         )
 
     async def store(self, new: NewArtifact) -> Artifact:
         """Write the bundle, then the document. A failed blob write leaves no document; a
-        failed document write removes the blob; storing the same ingest twice is a no-op."""
+        failed document write removes the blob; storing the same ingest twice is a no-op.
+        An update (``new.replaces``) swaps the document in one write and only then removes
+        the previous bundle, so readers always see a complete version."""
         existing = await self._repo.get(new.id)
         if existing is not None and existing.ingest_id == new.ingest_id:
             return existing
+        if new.replaces and existing is None:
+            raise ArtifactNotFoundError(new.id)
         other = await self._repo.find_by_source(new.source.key)
-        if other is not None:
+        if other is not None and not (new.replaces and other.id == new.id):
             raise DuplicateSourceError(new.source.key, other.id)
-        created_at = utcnow()
+        created_at = utcnow() if existing is None else existing.created_at
         record = {
             "id": new.id,
             "name": new.name,
@@ -110,7 +123,7 @@ class ArtifactService:
         if new.rating is not None:
             files["rating.json"] = json.dumps(new.rating.to_dict(), indent=2).encode()
         data = await asyncio.to_thread(build_bundle, files, record)
-        key = f"artifacts/{new.id}/bundle.zip"
+        key = f"artifacts/{new.id}/{new.ingest_id}.zip"  # one key per version
         blob = await self._blobs.put(key, data, content_type="application/zip")
         artifact = Artifact(
             id=new.id,
@@ -133,10 +146,15 @@ class ArtifactService:
             code_repo=None if new.links is None else new.links.code_repo,
         )
         try:
-            stored = await self._repo.insert(artifact)
+            if new.replaces and existing is not None:
+                stored = await self._repo.replace(artifact, previous=existing)
+            else:
+                stored = await self._repo.insert(artifact)
         except BaseException:
             await self._discard_blob(key)
             raise
+        if existing is not None and existing.blob.key != key:
+            await self._discard_blob(existing.blob.key)
         if stored.type is ArtifactType.MODEL:
             await self._link_children(stored)
         return stored
@@ -165,12 +183,13 @@ class ArtifactService:
     async def find_models(self, repo_ids: Sequence[str]) -> list[Artifact]:
         return await self._repo.find_models(repo_ids)
 
-    async def delete(self, artifact_id: str) -> Artifact:
+    async def delete(self, artifact_id: str, *, user: str = "anonymous") -> Artifact:
         """Remove the blob, then the document: if the second step fails, deleting again
         finishes the job instead of leaving an unreachable blob behind."""
         artifact = await self.get(artifact_id)
         await self._blobs.delete(artifact.blob.key)
         await self._repo.delete(artifact_id)
+        await self._audit.record(AuditAction.DELETE, AuditedArtifact.of(artifact), user=user)
         return artifact
 
     async def _discard_blob(self, key: str) -> None:

@@ -82,6 +82,8 @@ class IngestJob:
     scores: tuple[MetricScore, ...] = ()
     net_score: float | None = None
     gate: GateDecision | None = None
+    #: An update: the stored artifact this ingest replaces once it passes the gate.
+    replaces: str | None = None
 
     def to_event(self) -> dict[str, Any]:
         """The JSON published on every transition."""
@@ -103,6 +105,7 @@ class IngestJob:
             if self.error is None
             else {"code": self.error.code, "message": self.error.message},
             "stored": self.stored,
+            "replaces": self.replaces,
             "scores": [m.to_dict() for m in self.scores],
             "net_score": self.net_score,
             "gate": None if self.gate is None else self.gate.to_dict(),
@@ -130,6 +133,7 @@ class IngestJob:
             attempts=int(event["attempts"]),
             error=None if error is None else IngestError(error["code"], error["message"]),
             stored=bool(event["stored"]),
+            replaces=event.get("replaces"),
             scores=tuple(MetricScore.from_dict(m) for m in event.get("scores") or ()),
             net_score=event.get("net_score"),
             gate=None if not event.get("gate") else GateDecision.from_dict(event["gate"]),

@@ -99,6 +99,7 @@ def _to_document(job: IngestJob) -> Document:
         if job.error is None
         else {"code": job.error.code, "message": job.error.message},
         "stored": job.stored,
+        "replaces": job.replaces,
         "scores": [m.to_dict() for m in job.scores],
         "net_score": job.net_score,
         "gate": None if job.gate is None else job.gate.to_dict(),
@@ -127,6 +128,7 @@ def _from_document(d: Document) -> IngestJob:
         attempts=int(d.get("attempts", 0)),
         error=None if error is None else IngestError(error["code"], error["message"]),
         stored=bool(d.get("stored", False)),
+        replaces=d.get("replaces"),
         scores=tuple(MetricScore.from_dict(m) for m in d.get("scores") or ()),
         net_score=d.get("net_score"),
         gate=None if not d.get("gate") else GateDecision.from_dict(d["gate"]),

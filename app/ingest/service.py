@@ -17,6 +17,8 @@ from app.artifacts.entities import ArtifactType
 from app.artifacts.errors import DuplicateSourceError
 from app.artifacts.service import ArtifactService, NewArtifact
 from app.artifacts.sources import parse_source
+from app.audit.entities import AuditAction, AuditedArtifact
+from app.audit.service import AuditService
 from app.clock import utcnow
 from app.errors import AppError, BackendUnavailableError, ValidationError
 from app.ingest.entities import (
@@ -59,6 +61,7 @@ class IngestService:
         upstream: Upstream,
         queue: JobQueue,
         events: EventBus,
+        audit: AuditService,
     ) -> None:
         self._rating = rating
         self._jobs = jobs
@@ -66,6 +69,7 @@ class IngestService:
         self._upstream = upstream
         self._queue = queue
         self._events = events
+        self._audit = audit
 
     async def start(
         self, url: str, artifact_type: ArtifactType, name: str | None, requester: str
@@ -185,13 +189,20 @@ class IngestService:
             )
             await self._events.publish(GATE_CHANNEL, gate_event(job, decision))
             if not decision.passed:
+                # The artifact never exists: the entry keeps the id the job reserved for it.
+                await self._audit.record(
+                    AuditAction.REJECT,
+                    AuditedArtifact(job.artifact_id, job.name or source.default_name, job.type),
+                    user=job.requester,
+                    key=f"ingest:{job.id}:reject",
+                )
                 return await self._finish(
                     job,
                     IngestState.FAILED,
                     IngestError("gate_rejected", _rejection_summary(decision)),
                 )
         job = await self._transition(job, IngestState.STORING)
-        await self._artifacts.store(
+        artifact = await self._artifacts.store(
             NewArtifact(
                 id=job.artifact_id,
                 name=job.name or source.default_name,
@@ -203,6 +214,13 @@ class IngestService:
                 rating=rating,
                 links=None if scored is None else scored.links,
             )
+        )
+        # Keyed by the job: a retried job that stored the artifact already records nothing new.
+        await self._audit.record(
+            AuditAction.CREATE,
+            AuditedArtifact.of(artifact),
+            user=job.requester,
+            key=f"ingest:{job.id}:create",
         )
         return await self._finish(job, IngestState.DONE, stored=True)
 

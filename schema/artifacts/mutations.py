@@ -13,7 +13,7 @@ class ArtifactMutations:
     @strawberry.mutation(description="Remove an artifact: its document and its bundle.")
     async def delete_artifact(self, info: GraphQLInfo, id: strawberry.ID) -> DeletePayload:  # noqa: A002 - the API's name
         try:
-            deleted = await info.context.services.artifacts.delete(str(id))
+            deleted = await info.context.services.artifacts.delete(str(id), user=info.context.user)
         except AppError as exc:
             error = map_error(exc)
             if isinstance(error, NotFoundError | UnavailableError):

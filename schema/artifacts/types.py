@@ -56,7 +56,9 @@ class Artifact:
 
     @strawberry.field(description="A link to the ZIP bundle, valid for a limited time.")
     async def download_url(self, info: GraphQLInfo) -> str:
-        return await info.context.services.artifacts.download_url(self.entity)
+        return await info.context.services.artifacts.download_url(
+            self.entity, user=info.context.user
+        )
 
     @classmethod
     def from_entity(cls, a: ArtifactEntity) -> Artifact:

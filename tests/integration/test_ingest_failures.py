@@ -82,7 +82,7 @@ async def test_a_failed_document_write_removes_the_blob(settings: Settings) -> N
         assert failed.state is IngestState.FAILED
         assert failed.error is not None
         assert failed.error.code == "conflict"
-        assert not await blobs.exists(f"artifacts/{job.artifact_id}/bundle.zip")
+        assert not await blobs.exists(f"artifacts/{job.artifact_id}/{job_id}.zip")
         assert (await registry.services.artifacts.get(job.artifact_id)).ingest_id == "other"
 
 

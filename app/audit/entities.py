@@ -1,0 +1,72 @@
+"""The audit log: who did what to which artifact, and when. Entries are never changed."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from app.artifacts.entities import Artifact, ArtifactType
+
+
+class AuditAction(StrEnum):
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    DOWNLOAD = "DOWNLOAD"
+    RATE = "RATE"
+    AUDIT = "AUDIT"  # someone read the artifact's audit log
+    DELETE = "DELETE"
+    REJECT = "REJECT"  # the quality gate refused an ingest: the artifact never existed
+
+
+@dataclass(frozen=True, slots=True)
+class AuditedArtifact:
+    """The artifact as it was when the entry was written; it may since be deleted."""
+
+    id: str
+    name: str
+    type: ArtifactType
+
+    @classmethod
+    def of(cls, artifact: Artifact) -> AuditedArtifact:
+        return cls(artifact.id, artifact.name, artifact.type)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    seq: int  # position in the whole log: orders entries and makes cursors
+    artifact: AuditedArtifact
+    user: str
+    date: datetime  # UTC
+    action: AuditAction
+
+    @property
+    def cursor(self) -> str:
+        return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{self.seq}".encode()).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: tuple[AuditEntry, ...]  # newest first
+    has_next: bool  # older entries remain after the last one
+
+
+_CURSOR_PREFIX = "audit:"
+_MAX_DIGITS = 18  # always fits MongoDB's int64
+
+
+def seq_of_cursor(cursor: str) -> int | None:
+    """The position an opaque cursor stands for; None when it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeError):
+        return None
+    number = text.removeprefix(_CURSOR_PREFIX)
+    # isdecimal() alone admits non-ASCII digits that int() reads.
+    if number == text or not (number.isascii() and number.isdecimal()):
+        return None
+    if len(number) > _MAX_DIGITS:
+        return None
+    return int(number)

@@ -1,0 +1,74 @@
+"""What a search asks for and what it answers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from app.artifacts.entities import Artifact, ArtifactType
+from app.search.errors import InvalidCursorError
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+_CURSOR_PREFIX = "artifact:"
+_MAX_DIGITS = 18  # ordinals fit a signed 64-bit integer
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactFilter:
+    """Conditions that must all hold. None (or no types) leaves that condition out."""
+
+    #: Exact, case-sensitive name. Names are not unique: every artifact with it matches.
+    name: str | None = None
+    #: RE2 pattern searched in the name and, separately, in the README (see patterns.py).
+    regex: str | None = None
+    types: frozenset[ArtifactType] = frozenset()
+    #: Only rated artifacts (models) have a net score; the others never match this.
+    min_net_score: float | None = None
+
+    def accepts(self, type_: ArtifactType, net_score: float | None, name: str) -> bool:
+        """The conditions other than the regex."""
+        if self.types and type_ not in self.types:
+            return False
+        if self.min_net_score is not None and (net_score is None or net_score < self.min_net_score):
+            return False
+        return self.name is None or name == self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    cursor: str
+    artifact: Artifact
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    edges: tuple[Edge, ...]
+    has_next_page: bool
+    #: How many artifacts match in all, when the search learned it for free (a regex scan
+    #: counts as it goes); None when it would take another query (see SearchService.count).
+    total: int | None = None
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.edges[-1].cursor if self.edges else None
+
+
+def encode_cursor(ordinal: int) -> str:
+    """Opaque to clients: they pass it back, they do not build it."""
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{ordinal}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The ordinal a cursor stands for; anything this registry did not issue is invalid."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise InvalidCursorError from None
+    digits = raw.removeprefix(_CURSOR_PREFIX)
+    # isdecimal() alone would admit non-ASCII digits, which int() reads too.
+    if raw == digits or not (digits.isascii() and digits.isdecimal()) or len(digits) > _MAX_DIGITS:
+        raise InvalidCursorError
+    return int(digits)

@@ -1,0 +1,126 @@
+"""Searching artifacts.
+
+A filter without a regex is a plain indexed query on the store. A regex must read every
+name and README, so it scans an in-process copy of them (app.search.index) with RE2 in a
+worker thread, and then reads only the page it returns from the store.
+
+Keeping the copy in step, per regex search: the store's document count (collection
+metadata) and the artifacts past the newest ordinal held (the ordinal index) — two cheap
+queries. New artifacts always take a higher ordinal, so they are appended; when the counts
+then disagree something was deleted, and the copy keeps only the ids still stored (a third
+query, of ids alone; a full reload if the counts still disagree). Rewrites in place (a new
+rating, a re-ingest under the same id) do not change either number: the copy is reloaded
+at least every ``index_max_age_seconds`` for those, and the returned page is re-checked
+against the documents as read, so a stale copy can miss a match for a while but never
+return one that no longer holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+
+from app.artifacts.entities import Artifact
+from app.search.entities import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ArtifactFilter,
+    Edge,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
+from app.search.errors import InvalidPageSizeError, InvalidScoreError
+from app.search.index import IndexEntry, SearchIndex, position_after
+from app.search.patterns import SearchPattern
+from app.search.repository import SearchRepository
+
+log = logging.getLogger(__name__)
+
+
+class SearchService:
+    def __init__(self, repo: SearchRepository, *, index_max_age_seconds: float = 300.0) -> None:
+        self._repo = repo
+        self._max_age = index_max_age_seconds
+        self._index = SearchIndex(loaded_at=time.monotonic())
+        self._checked_at = -math.inf
+        self._refresh = asyncio.Lock()
+
+    async def search(
+        self, f: ArtifactFilter, *, first: int | None = None, after: str | None = None
+    ) -> Page:
+        """One page of the artifacts matching ``f``, oldest first, past the cursor ``after``."""
+        limit = DEFAULT_PAGE_SIZE if first is None else first
+        if not 0 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidPageSizeError(limit, MAX_PAGE_SIZE)
+        start = None if after is None else decode_cursor(after)
+        _check(f)
+        if f.regex is None:
+            rows = await self._repo.page(f, start, limit + 1)
+            return Page(_edges(rows[:limit]), has_next_page=len(rows) > limit)
+
+        pattern = SearchPattern(f.regex)
+        matches = await self._matches(f, pattern)
+        begin = position_after(matches, start)
+        chosen = matches[begin : begin + limit]
+        rows = await self._repo.get_many([e.id for e in chosen])
+        fresh = [(o, a) for o, a in rows if _still_matches(a, f, pattern)]
+        return Page(_edges(fresh), has_next_page=begin + limit < len(matches), total=len(matches))
+
+    async def count(self, f: ArtifactFilter) -> int:
+        """How many artifacts match ``f`` in all."""
+        _check(f)
+        if f.regex is None:
+            return await self._repo.count(f)
+        return len(await self._matches(f, SearchPattern(f.regex)))
+
+    async def _matches(self, f: ArtifactFilter, pattern: SearchPattern) -> list[IndexEntry]:
+        current = await self._current_index()
+        # RE2 holds the GIL only between calls; a thread keeps the event loop answering.
+        return await asyncio.to_thread(current.matching, f, pattern)
+
+    async def _current_index(self) -> SearchIndex:
+        asked_at = time.monotonic()
+        async with self._refresh:
+            if self._checked_at >= asked_at:  # refreshed while this search waited
+                return self._index
+            checked_at = time.monotonic()
+            current = self._index
+            if checked_at - current.loaded_at > self._max_age:
+                current = await self._load()
+            else:
+                size = await self._repo.size()
+                current = current.extended(await self._repo.index_entries(current.last_ordinal))
+                if len(current.entries) != size:  # something was deleted
+                    current = current.restricted(await self._repo.ids())
+                if len(current.entries) != size:  # or it changed meanwhile: start over
+                    current = await self._load()
+            self._index, self._checked_at = current, checked_at
+            return current
+
+    async def _load(self) -> SearchIndex:
+        started = time.monotonic()
+        entries = await self._repo.index_entries()
+        log.info(
+            "search index loaded: %d artifacts in %.2fs", len(entries), time.monotonic() - started
+        )
+        return SearchIndex(tuple(entries), loaded_at=started)
+
+
+def _check(f: ArtifactFilter) -> None:
+    score = f.min_net_score
+    if score is not None and not (math.isfinite(score) and 0.0 <= score <= 1.0):
+        raise InvalidScoreError(score)
+
+
+def _still_matches(a: Artifact, f: ArtifactFilter, pattern: SearchPattern) -> bool:
+    net_score = None if a.rating is None else a.rating.net_score
+    return f.accepts(a.type, net_score, a.name) and (
+        pattern.search(a.name) or pattern.search(a.readme)
+    )
+
+
+def _edges(rows: list[tuple[int, Artifact]]) -> tuple[Edge, ...]:
+    return tuple(Edge(encode_cursor(ordinal), artifact) for ordinal, artifact in rows)
