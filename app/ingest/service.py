@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-from app.artifacts.entities import ArtifactType
+from app.artifacts.entities import ArtifactType, SourceRef
 from app.artifacts.errors import DuplicateSourceError
 from app.artifacts.service import ArtifactService, NewArtifact
 from app.artifacts.sources import parse_source
@@ -81,20 +81,47 @@ class IngestService:
         existing = await self._artifacts.find_by_source(source.key)
         if existing is not None:
             raise DuplicateSourceError(source.key, existing.id)
+        return await self._queue_job(
+            url, source, name, requester, artifact_id=await self._artifacts.reserve_id()
+        )
+
+    async def start_update(self, artifact_id: str, url: str, requester: str) -> IngestJob:
+        """Re-ingest a stored artifact from ``url`` through the queue. The stored version
+        stays as it is until the new one has passed the gate; then it is replaced, id kept."""
+        current = await self._artifacts.get(artifact_id)
+        source = parse_source(url, current.type)
+        other = await self._artifacts.find_by_source(source.key)
+        if other is not None and other.id != current.id:
+            raise DuplicateSourceError(source.key, other.id)
+        return await self._queue_job(
+            url, source, current.name, requester, artifact_id=current.id, replaces=current.id
+        )
+
+    async def _queue_job(
+        self,
+        url: str,
+        source: SourceRef,
+        name: str | None,
+        requester: str,
+        *,
+        artifact_id: str,
+        replaces: str | None = None,
+    ) -> IngestJob:
         now = utcnow()
         job = IngestJob(
             id=uuid.uuid4().hex,
             url=url,
-            type=artifact_type,
+            type=source.type,
             name=name,
             source_key=source.key,
             requester=requester,
             state=IngestState.QUEUED,
-            artifact_id=await self._artifacts.reserve_id(),
+            artifact_id=artifact_id,
             seq=1,
             history=(StateChange(IngestState.QUEUED, now),),
             created_at=now,
             updated_at=now,
+            replaces=replaces,
         )
         await self._jobs.insert(job)
         holder = await self._claim(source.key, job.id)
@@ -213,11 +240,12 @@ class IngestService:
                 ingest_id=job.id,
                 rating=rating,
                 links=None if scored is None else scored.links,
+                replaces=job.replaces is not None,
             )
         )
         # Keyed by the job: a retried job that stored the artifact already records nothing new.
         await self._audit.record(
-            AuditAction.CREATE,
+            AuditAction.CREATE if job.replaces is None else AuditAction.UPDATE,
             AuditedArtifact.of(artifact),
             user=job.requester,
             key=f"ingest:{job.id}:create",

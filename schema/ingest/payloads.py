@@ -4,7 +4,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.errors import ConflictError, UnavailableError, ValidationError
+from schema.errors import ConflictError, NotFoundError, UnavailableError, ValidationError
 from schema.ingest.types import IngestJob
 
 IngestError = Annotated[
@@ -16,3 +16,15 @@ IngestError = Annotated[
 class IngestPayload:
     job: IngestJob | None = None
     error: IngestError | None = None
+
+
+UpdateArtifactError = Annotated[
+    NotFoundError | ValidationError | ConflictError | UnavailableError,
+    strawberry.union("UpdateArtifactError"),
+]
+
+
+@strawberry.type
+class UpdatePayload:
+    job: IngestJob | None = None
+    error: UpdateArtifactError | None = None
