@@ -24,6 +24,14 @@ class Loaders:
                         by_parent[key].append(child)
             return [by_parent[r.lower()] for r in repo_ids]
 
+        async def load_models(repo_ids: Sequence[str]) -> list[Artifact | None]:
+            found = {
+                a.source.repo_id.lower(): a for a in await services.artifacts.find_models(repo_ids)
+            }
+            return [found.get(r.lower()) for r in repo_ids]
+
         self.artifact = DataLoader[str, Artifact | None](load_fn=load_artifacts)
+        #: Registered models by upstream repo id (case-insensitive).
+        self.model_by_repo = DataLoader[str, Artifact | None](load_fn=load_models)
         #: Registered models naming a repo id as their parent.
         self.children = DataLoader[str, list[Artifact]](load_fn=load_children)

@@ -19,10 +19,17 @@ ArtifactType = DomainArtifactType
 @strawberry.type(description="A parent in a model's lineage.")
 class ParentModel:
     name: str = strawberry.field(description="The parent's upstream repository id.")
-    artifact_id: strawberry.ID | None = strawberry.field(
-        description="The parent's id in this registry, when it is registered."
-    )
     source: str = strawberry.field(description="Where the link was found.")
+
+    @strawberry.field(description="The registered parent, looked up by name in one batch.")
+    async def artifact(self, info: GraphQLInfo) -> Artifact | None:
+        found = await info.context.loaders.model_by_repo.load(self.name)
+        return None if found is None else Artifact.from_entity(found)
+
+    @strawberry.field(description="The parent's id in this registry, when it is registered.")
+    async def artifact_id(self, info: GraphQLInfo) -> strawberry.ID | None:
+        found = await info.context.loaders.model_by_repo.load(self.name)
+        return None if found is None else strawberry.ID(found.id)
 
 
 @strawberry.type(description="A stored model, dataset or code repository.")
@@ -76,14 +83,7 @@ class Artifact:
             created_at=a.created_at,
             created_by=a.created_by,
             rating=None if a.rating is None else Rating.from_entity(a.rating),
-            parents=[
-                ParentModel(
-                    name=p.name,
-                    artifact_id=strawberry.ID(p.artifact_id) if p.artifact_id else None,
-                    source=p.source,
-                )
-                for p in a.parents
-            ],
+            parents=[ParentModel(name=p.name, source=p.source) for p in a.parents],
             datasets=list(a.datasets),
             code_repo=a.code_repo,
         )

@@ -201,3 +201,36 @@ async def test_cost_includes_linked_datasets(settings: Settings) -> None:
     reasons = {i["artifact"]["id"]: i["reason"] for i in cost["items"]}
     assert reasons == {bert: "self", dataset_id: "dataset"}
     assert cost["totalMb"] == round(sum(i["standaloneMb"] for i in cost["items"]), 3)
+
+
+PAGE = """
+query Page {
+  artifacts(first: 50) {
+    edges { node {
+      id name rating { netScore }
+      parents { name artifact { id name } }
+      children { id }
+    } }
+  }
+}
+"""
+
+
+async def test_a_page_of_50_with_parents_costs_a_fixed_number_of_queries(
+    settings: Settings, counter: CommandCounter
+) -> None:
+    ids = await _seed_chain(settings, 60)
+    async with running_registry(settings, worker=False) as registry:
+        await registry.gql(PAGE)  # the first search also warms the search index
+        counter.commands.clear()
+        counter.active = True
+        page = (await registry.gql(PAGE))["artifacts"]["edges"]
+        counter.active = False
+    assert len(page) == 50
+    by_id = {e["node"]["id"]: e["node"] for e in page}
+    assert by_id[ids[1]]["parents"] == [
+        {"name": "chain/m0", "artifact": {"id": ids[0], "name": "m0"}}
+    ]
+    assert by_id[ids[1]]["children"] == [{"id": ids[2]}]
+    # the page itself, one batch for all parents, one for all children: not one per node
+    assert counter.commands.count("find") <= 3, counter.commands
