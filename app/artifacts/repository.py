@@ -183,3 +183,4 @@ def _from_document(d: Document) -> Artifact:
 
 
 from_document = _from_document  # public for other domains reading the artifacts collection
+to_document = _to_document  # public for tools writing artifacts in bulk (benchmarks)

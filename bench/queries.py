@@ -1,0 +1,212 @@
+"""Query benchmark: latency of the registry's GraphQL reads over 10 000 artifacts, beside the
+same server answering a fixed object (`{ __typename }`), so the cost above the framework
+floor is read off one run.
+
+    uv run python bench/queries.py [--artifacts 10000] [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+
+from app.artifacts.repository import ArtifactRepository, to_document
+from app.embedded import free_port, stop
+from app.rating.entities import Rating
+from app.storage import mongo
+from tests.support.builders import artifact
+from tests.support.servers import mongo_server, redis_server
+
+CHAIN = 25  # models per lineage chain: deep enough for a depth-20 walk
+WORDS = (
+    "model",
+    "bert",
+    "vision",
+    "audio",
+    "transformer",
+    "token",
+    "dataset",
+    "train",
+    "eval",
+    "license",
+    "apache",
+    "accuracy",
+    "layer",
+    "weights",
+    "inference",
+    "card",
+)
+PATTERNS = ("(a+)+$", "(a|aa)*$", "(a{1,99999}){1,99999}$")
+
+
+def readme(rng: random.Random) -> str:
+    return "# Model card\n\n" + " ".join(rng.choice(WORDS) for _ in range(400))
+
+
+async def seed(mongo_url: str, database: str, count: int) -> None:
+    """Artifacts written straight through the repository's document format, in chains."""
+    rng = random.Random(461)
+    client = mongo.connect(mongo_url)
+    try:
+        repo = ArtifactRepository(client[database])
+        await repo.ensure_indexes()
+        rating = Rating(0.5, (), "bench", "bench", {}, {})
+        docs = []
+        for i in range(count):
+            chain, step = divmod(i, CHAIN)
+            parents = [f"bench/c{chain}-m{step - 1}"] if step else []
+            a = artifact(
+                str(i + 1),
+                f"bench/c{chain}-m{step}",
+                ingest_id=f"seed{i}",
+                parents=parents,
+                size_bytes=rng.randrange(1, 10**9),
+            )
+            docs.append(to_document(replace(a, readme=readme(rng), rating=rating)))
+        collection = client[database]["artifacts"]
+        for start in range(0, len(docs), 1000):
+            await collection.insert_many(docs[start : start + 1000])
+    finally:
+        await client.close()
+
+
+@contextmanager
+def registry_process(mongo_url: str, redis_url: str, database: str, work: Path) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
+    env |= {
+        "TMR_MONGO_URL": mongo_url,
+        "TMR_REDIS_URL": redis_url,
+        "TMR_MONGO_DATABASE": database,
+        "TMR_DATA_DIR": str(work / "data"),
+    }
+    with (work / "serve.log").open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("tmr")),
+                "serve",
+                "--port",
+                str(port),
+                "--no-worker",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        stop(proc)
+
+
+def measure(client: httpx.Client, query: str, count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        body = client.post("/graphql", json={"query": query}).json()
+        samples.append((time.perf_counter() - start) * 1000)
+        if "errors" in body and "99999" not in query:
+            raise RuntimeError(body["errors"])
+    return samples
+
+
+def row(name: str, samples: list[float], floor: float) -> str:
+    q = statistics.quantiles(samples, n=100)
+    p50 = statistics.median(samples)
+    return f"{name:<40} {p50:8.2f} {q[94]:8.2f} {q[98]:8.2f}   {p50 / floor:6.1f} x"
+
+
+@contextmanager
+def document_store(work: Path, external: str | None) -> Iterator[str]:
+    if external:
+        yield external
+        return
+    with mongo_server(work) as url:
+        yield url
+
+
+def main(count: int, requests: int, external_mongo: str | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        with document_store(work, external_mongo) as mongo_url, redis_server(work) as redis_url:
+            database = f"bench_{int(time.time())}"
+            asyncio.run(seed(mongo_url, database, count))
+            with (
+                registry_process(mongo_url, redis_url, database, work) as url,
+                httpx.Client(base_url=url, timeout=60) as client,
+            ):
+                deep = (count // CHAIN) * CHAIN - 1  # the last model of the last full chain
+                queries = {
+                    "fixed object { __typename } (floor)": ("{ __typename }", requests),
+                    "artifact by id": (
+                        (
+                            f'{{ artifact(id: "{count // 2}") {{ id name type license sizeBytes '
+                            "rating { netScore } } }"
+                        ),
+                        requests,
+                    ),
+                    "page of 50 with nested parents": (
+                        (
+                            "{ artifacts(first: 50) { edges { node { id name rating { netScore } "
+                            "parents { name artifact { id name } } } } } }"
+                        ),
+                        requests,
+                    ),
+                    "lineage depth 20": (
+                        (
+                            f'{{ lineage(id: "{deep}", direction: UP, depth: 20) '
+                            "{ nodes { name distance } edges { parent child } } }"
+                        ),
+                        requests,
+                    ),
+                }
+                for pattern in PATTERNS:
+                    queries[f"regex {pattern}"] = (
+                        (
+                            f'{{ artifacts(filter: {{regex: "{pattern}"}}, first: 20) '
+                            "{ edges { node { id } } } }"
+                        ),
+                        max(20, requests // 10),
+                    )
+                measure(client, queries["regex (a+)+$"][0], 1)  # warm the search index
+                results = {name: measure(client, q, n) for name, (q, n) in queries.items()}
+    floor = statistics.median(results["fixed object { __typename } (floor)"])
+    store = "MongoDB at --mongo-url" if external_mongo else "nx-27017"
+    print(f"{count} artifacts on {store}; latency in ms over sequential requests")
+    print(f"{'query':<40} {'p50':>8} {'p95':>8} {'p99':>8}   vs floor")
+    for name, samples in results.items():
+        print(row(name, samples, floor))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--artifacts", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--mongo-url",
+        default=os.environ.get("TMR_TEST_MONGO_URL"),
+        help="a real MongoDB to measure against (default: nx-27017)",
+    )
+    args = parser.parse_args()
+    main(args.artifacts, args.requests, args.mongo_url)
