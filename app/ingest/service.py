@@ -250,6 +250,13 @@ class IngestService:
             user=job.requester,
             key=f"ingest:{job.id}:create",
         )
+        if rating is not None:  # the model was rated: its scores are part of the record
+            await self._audit.record(
+                AuditAction.RATE,
+                AuditedArtifact.of(artifact),
+                user=job.requester,
+                key=f"ingest:{job.id}:rate",
+            )
         return await self._finish(job, IngestState.DONE, stored=True)
 
     async def watch_gate(self) -> AsyncIterator[dict[str, Any]]:

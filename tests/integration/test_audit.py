@@ -78,15 +78,16 @@ async def test_an_ingest_records_create_with_user_and_date(registry: Registry) -
     before = utcnow()
     artifact_id = (await ingest(registry, BERT))["artifact"]["id"]
     page = await log_page(registry, artifact_id)
-    assert actions(page["edges"]) == ["CREATE"]
-    node = page["edges"][0]["node"]
+    # a model is rated as it is ingested: RATE follows CREATE (newest first)
+    assert actions(page["edges"]) == ["RATE", "CREATE"]
+    node = page["edges"][1]["node"]
     assert node["user"] == "anonymous"
     assert node["artifact"] == {"id": artifact_id, "name": "bert-base-uncased", "type": "MODEL"}
     date = datetime.fromisoformat(node["date"])
     assert date.utcoffset() == timedelta(0)
     assert before - timedelta(seconds=1) <= date <= utcnow()
     # Reading an artifact's log is audited too, after the read it answered.
-    assert actions((await log_page(registry, artifact_id))["edges"]) == ["AUDIT", "CREATE"]
+    assert actions((await log_page(registry, artifact_id))["edges"]) == ["AUDIT", "RATE", "CREATE"]
 
 
 async def test_download_and_delete_are_recorded_and_outlive_the_artifact(
