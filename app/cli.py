@@ -11,9 +11,6 @@ import contextlib
 import logging
 import sys
 
-import uvicorn
-
-from app.asgi import create_app
 from app.embedded import embedded_backends
 from app.settings import Settings, get_settings
 from workers.settings import build_worker, stop_worker
@@ -60,6 +57,11 @@ def _serve(settings: Settings, host: str, port: int, *, with_worker: bool) -> in
 
 
 async def _serve_async(settings: Settings, host: str, port: int, *, with_worker: bool) -> None:
+    # Imported here: `tmr worker` processes need neither the web stack nor the schema.
+    import uvicorn  # noqa: PLC0415
+
+    from app.asgi import create_app  # noqa: PLC0415
+
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host=host, port=port, log_level="info", lifespan="on")
     )
