@@ -19,9 +19,8 @@ from strawberry.litestar import make_graphql_controller
 
 from app.errors import AppError
 from app.http.deps import provide_services
-from app.http.downloads import download
 from app.http.errors import app_error_to_response
-from app.http.system import health
+from app.http.routes import REST_HANDLERS
 from app.resources import build_services, open_resources
 from app.settings import Settings, get_settings
 from schema import build_schema, get_context
@@ -58,8 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[
-            health,
-            download,
+            *REST_HANDLERS,
             GraphQLController,
             create_static_files_router(
                 path=GRAPHIQL_ASSETS,
@@ -68,7 +66,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ],
         lifespan=[lifespan],
-        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        dependencies={
+            "services": Provide(provide_services, sync_to_thread=False),
+            "settings": Provide(lambda: settings, sync_to_thread=False),
+        },
         exception_handlers={AppError: app_error_to_response},
         openapi_config=OpenAPIConfig(title="Trustworthy Model Registry", version="0.1.0"),
         request_max_body_size=1024 * 1024,

@@ -36,6 +36,10 @@ class BlobStore(Protocol):
         """Deleting a missing key is not an error."""
         ...
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every blob whose key starts with ``prefix``; how many were deleted."""
+        ...
+
     async def download_url(self, key: str, *, filename: str, ttl_seconds: int) -> str:
         """A URL anyone holding it can GET the blob from until it expires."""
         ...

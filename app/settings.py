@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     #: Concurrent requests to one upstream host, across all ingests of a process.
     upstream_max_concurrency_per_host: int = Field(default=100, ge=1)
 
+    #: How long `POST /artifact/{type}` (and the update) waits for the ingest before it
+    #: answers 202 with the reserved id.
+    create_wait_seconds: float = Field(default=10.0, ge=0)
+
     worker_max_jobs: int = Field(default=50, ge=1)
     worker_max_tries: int = Field(default=4, ge=1)
     worker_job_timeout_seconds: int = Field(default=600, gt=0)

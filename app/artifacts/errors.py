@@ -9,6 +9,12 @@ class ArtifactNotFoundError(NotFoundError):
         self.artifact_id = artifact_id
 
 
+class NotRatedError(NotFoundError):
+    def __init__(self, artifact_id: str) -> None:
+        super().__init__(f"artifact {artifact_id!r} is not a rated model")
+        self.artifact_id = artifact_id
+
+
 class DuplicateSourceError(ConflictError):
     def __init__(self, source_key: str, existing_id: str | None) -> None:
         super().__init__(

@@ -105,6 +105,10 @@ class ArtifactRepository:
         result = await self._collection.delete_one({"_id": artifact_id})
         return result.deleted_count == 1
 
+    async def delete_all(self) -> int:
+        result = await self._collection.delete_many({})
+        return result.deleted_count
+
     async def count(self) -> int:
         return await self._collection.count_documents({})
 

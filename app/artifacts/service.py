@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from app.artifacts.bundle import build_bundle
 from app.artifacts.entities import Artifact, ArtifactType, BlobRef, SourceRef
-from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError
+from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError, NotRatedError
 from app.artifacts.repository import ArtifactRepository
 from app.audit.entities import AuditAction, AuditedArtifact
 from app.audit.service import AuditService
@@ -93,6 +93,19 @@ class ArtifactService:
         return await self._blobs.download_url(
             artifact.blob.key, filename=filename, ttl_seconds=self._url_ttl
         )
+
+    async def rate(self, artifact_id: str, *, user: str = "anonymous") -> tuple[Artifact, Rating]:
+        """A model's stored rating; reading it is the RATE the audit log records."""
+        artifact = await self.get(artifact_id)
+        if artifact.type is not ArtifactType.MODEL or artifact.rating is None:
+            raise NotRatedError(artifact_id)
+        await self._audit.record(AuditAction.RATE, AuditedArtifact.of(artifact), user=user)
+        return artifact, artifact.rating
+
+    async def reset(self) -> None:
+        """Every artifact document and bundle; the id counter is kept, so ids never repeat."""
+        await self._repo.delete_all()
+        await self._blobs.delete_prefix("artifacts/")
 
     async def store(self, new: NewArtifact) -> Artifact:
         """Write the bundle, then the document. A failed blob write leaves no document; a

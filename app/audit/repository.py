@@ -35,6 +35,9 @@ class AuditRepository:
             return False
         return True
 
+    async def delete_all(self) -> None:
+        await self._entries.delete_many({})
+
     async def page(self, artifact_id: str | None, *, before: int | None, limit: int) -> AuditPage:
         """Up to ``limit`` entries older than the one at ``before``, newest first."""
         query: Document = {} if artifact_id is None else {"artifact.id": artifact_id}

@@ -41,6 +41,10 @@ class AuditService:
         await self._repo.insert(entry, key=key)
         return entry
 
+    async def reset(self) -> None:
+        """Empty the log (a registry reset only: entries are otherwise never removed)."""
+        await self._repo.delete_all()
+
     async def page(
         self,
         artifact_id: str | None,

@@ -47,6 +47,12 @@ class CostService:
             items=tuple(items),
         )
 
+    async def with_dependencies(self, artifact_id: str) -> list[Cost]:
+        """The artifact's cost with its dependencies, then each dependency's own, once each."""
+        root = await self.cost(artifact_id, with_dependencies=True)
+        deps = [await self.cost(i.artifact.id, with_dependencies=True) for i in root.items[1:]]
+        return [root, *deps]
+
     async def _dependencies(self, artifact: Artifact) -> list[CostItem]:
         seen = {artifact.id}
         items: list[CostItem] = []

@@ -11,6 +11,8 @@ from litestar.status_codes import (
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
+    HTTP_424_FAILED_DEPENDENCY,
+    HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_502_BAD_GATEWAY,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -24,6 +26,7 @@ from app.errors import (
     UpstreamError,
     ValidationError,
 )
+from app.ingest.errors import GateRejectedError, IngestFailedError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ _STATUS: tuple[tuple[type[AppError], int], ...] = (
     (ConflictError, HTTP_409_CONFLICT),
     (UpstreamError, HTTP_502_BAD_GATEWAY),
     (BackendUnavailableError, HTTP_503_SERVICE_UNAVAILABLE),
+    (GateRejectedError, HTTP_424_FAILED_DEPENDENCY),
+    (IngestFailedError, HTTP_500_INTERNAL_SERVER_ERROR),
 )
 
 

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from litestar import Response, get
-from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+from litestar import Response, delete, get, put
+from litestar.params import QueryParameter
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_501_NOT_IMPLEMENTED,
+    HTTP_503_SERVICE_UNAVAILABLE,
+)
 
+from app.http.models import AuthHeader
 from app.services import Services
+
+#: What `/tracks` reports: access control is planned (it lands after the baseline REST API).
+PLANNED_TRACKS = ("Access control track",)
 
 
 @get("/health", summary="Liveness and the state of each backend")
@@ -26,3 +35,49 @@ async def health(services: Services) -> Response[dict[str, Any]]:
         ],
     }
     return Response(body, status_code=HTTP_200_OK if report.ok else HTTP_503_SERVICE_UNAVAILABLE)
+
+
+@get("/health/components", summary="Per-component health")
+async def health_components(
+    services: Services,
+    window_minutes: Annotated[int, QueryParameter(name="windowMinutes", ge=5, le=1440)] = 60,
+    include_timeline: Annotated[bool, QueryParameter(name="includeTimeline")] = False,  # noqa: FBT002, ARG001 - no timelines are kept yet
+) -> dict[str, Any]:
+    report = await services.health.check()
+    observed = report.checked_at.isoformat()
+    return {
+        "generated_at": observed,
+        "window_minutes": window_minutes,
+        "components": [
+            {
+                "id": c.name,
+                "display_name": c.name,
+                "status": "ok" if c.ok else "critical",
+                "observed_at": observed,
+                "description": f"{c.name} backend, probed on every health check",
+                "metrics": {"latency_ms": c.latency_ms},
+                "issues": []
+                if c.ok
+                else [{"code": "unreachable", "severity": "error", "summary": c.detail}],
+            }
+            for c in report.components
+        ],
+    }
+
+
+@get("/tracks", summary="The extended tracks this system plans")
+async def tracks() -> dict[str, list[str]]:
+    return {"plannedTracks": list(PLANNED_TRACKS)}
+
+
+@put("/authenticate", summary="Get an access token (not supported yet)")
+async def authenticate() -> Response[dict[str, str]]:
+    return Response(
+        {"code": "not_implemented", "detail": "This system does not support authentication."},
+        status_code=HTTP_501_NOT_IMPLEMENTED,
+    )
+
+
+@delete("/reset", summary="Reset the registry to its empty state", status_code=200)
+async def reset(services: Services, x_authorization: AuthHeader = None) -> None:  # noqa: ARG001
+    await services.ingest.reset()

@@ -9,6 +9,18 @@ class IngestJobNotFoundError(NotFoundError):
         self.job_id = job_id
 
 
+class GateRejectedError(AppError):
+    """The quality gate refused the model: it was not registered."""
+
+    code = "gate_rejected"
+
+
+class IngestFailedError(AppError):
+    """An ingest ended in an unexpected failure."""
+
+    code = "ingest_failed"
+
+
 class IngestTimeoutError(AppError):
     code = "timeout"
 

@@ -76,6 +76,11 @@ class IngestJobRepository:
             return str(doc["job_id"])
         return None
 
+    async def delete_all(self) -> None:
+        """Every job and every in-flight lock."""
+        await self._jobs.delete_many({})
+        await self._locks.delete_many({})
+
     async def release_source(self, source_key: str, job_id: str) -> None:
         await self._locks.delete_one({"_id": source_key, "job_id": job_id})
 

@@ -146,6 +146,14 @@ class IngestService:
             raise BackendUnavailableError("the job queue is unavailable") from exc
         return job
 
+    async def reset(self) -> None:
+        """Back to an empty registry: jobs and in-flight locks, artifacts and their bundles,
+        the audit log. Counters stay, so no id is ever handed out twice. Jobs already in the
+        queue find their document gone and do nothing."""
+        await self._jobs.delete_all()
+        await self._artifacts.reset()
+        await self._audit.reset()
+
     async def get(self, job_id: str) -> IngestJob:
         job = await self._jobs.get(job_id)
         if job is None:
@@ -290,6 +298,19 @@ class IngestService:
                 if _progress(latest) > _progress(job):
                     job = latest
                     yield job
+
+    async def wait(self, job: IngestJob, seconds: float) -> IngestJob:
+        """The job's latest state once it ends, or after ``seconds`` if it has not."""
+        latest = job
+        if seconds <= 0:
+            return latest
+        try:
+            async with asyncio.timeout(seconds):
+                async for state in self.watch(job.id):
+                    latest = state
+        except TimeoutError:
+            pass
+        return latest
 
     async def _claim(self, source_key: str, job_id: str) -> IngestJob | None:
         """Take the source's in-flight lock; the job holding it, if another live one does."""

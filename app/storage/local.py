@@ -39,6 +39,21 @@ class LocalBlobStore:
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
 
+    async def delete_prefix(self, prefix: str) -> int:
+        return await asyncio.to_thread(self._delete_prefix, prefix)
+
+    def _delete_prefix(self, prefix: str) -> int:
+        if not self._root.is_dir():
+            return 0
+        doomed = [
+            p
+            for p in self._root.rglob("*")
+            if p.is_file() and p.relative_to(self._root).as_posix().startswith(prefix)
+        ]
+        for path in doomed:
+            path.unlink(missing_ok=True)
+        return len(doomed)
+
     async def download_url(self, key: str, *, filename: str, ttl_seconds: int) -> str:
         return self._signer.sign(key, filename=filename, ttl_seconds=ttl_seconds)
 

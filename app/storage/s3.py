@@ -12,6 +12,7 @@ from app.ports import StoredBlob
 
 if TYPE_CHECKING:  # the stubs are a development dependency only
     from types_aiobotocore_s3.client import S3Client
+    from types_aiobotocore_s3.type_defs import ObjectIdentifierTypeDef
 
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 
@@ -67,6 +68,23 @@ class S3BlobStore:
             await self._s3.delete_object(Bucket=self._bucket, Key=key)
         except (ClientError, BotoCoreError) as exc:
             raise BackendUnavailableError(f"could not delete blob {key}: {exc}") from exc
+
+    async def delete_prefix(self, prefix: str) -> int:
+        deleted = 0
+        try:
+            paginator = self._s3.get_paginator("list_objects_v2")
+            async for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+                keys: list[ObjectIdentifierTypeDef] = [
+                    {"Key": o["Key"]} for o in page.get("Contents", []) if "Key" in o
+                ]
+                if keys:  # at most 1000 per page, the limit of one DeleteObjects call
+                    await self._s3.delete_objects(
+                        Bucket=self._bucket, Delete={"Objects": keys, "Quiet": True}
+                    )
+                    deleted += len(keys)
+        except (ClientError, BotoCoreError) as exc:
+            raise BackendUnavailableError(f"could not delete blobs under {prefix}: {exc}") from exc
+        return deleted
 
     async def download_url(self, key: str, *, filename: str, ttl_seconds: int) -> str:
         return await self._s3.generate_presigned_url(

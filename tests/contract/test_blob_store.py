@@ -121,3 +121,13 @@ async def test_local_store_refuses_keys_outside_its_folder(tmp_path: Path) -> No
     with pytest.raises(ValidationError):
         await store.put("../escape.zip", b"x", content_type="application/zip")
     assert not (tmp_path / "escape.zip").exists()
+
+
+async def test_delete_prefix_removes_only_that_prefix(store: BlobStore) -> None:
+    for key in ("artifacts/1/a.zip", "artifacts/2/b.zip", "other/c.zip"):
+        await store.put(key, b"x", content_type="application/zip")
+    assert await store.delete_prefix("artifacts/") == 2
+    assert not await store.exists("artifacts/1/a.zip")
+    assert not await store.exists("artifacts/2/b.zip")
+    assert await store.exists("other/c.zip")
+    assert await store.delete_prefix("artifacts/") == 0

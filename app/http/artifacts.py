@@ -1,0 +1,132 @@
+"""Create, read, update and delete artifacts (`/artifact/{type}`, `/artifacts/{type}/{id}`).
+
+Create and update queue an ingest and wait up to ``create_wait_seconds`` for it: DONE answers
+201 (200 for an update) with the artifact, a job still running answers 202 with the id it
+reserved, a failed one is mapped by :func:`_raise_failure`."""
+
+from __future__ import annotations
+
+from litestar import Response, delete, get, post, put
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+
+from app.artifacts.entities import Artifact, ArtifactType
+from app.artifacts.errors import ArtifactNotFoundError
+from app.artifacts.sources import parse_source
+from app.errors import ConflictError, UpstreamError, ValidationError
+from app.http.models import (
+    ArtifactBody,
+    ArtifactData,
+    ArtifactIdParam,
+    ArtifactMetadata,
+    AuthHeader,
+    CreateRequest,
+    metadata_of,
+)
+from app.ingest.entities import IngestJob, IngestState
+from app.ingest.errors import GateRejectedError, IngestFailedError
+from app.services import Services
+from app.settings import Settings
+
+REQUESTER = "anonymous"  # until access control lands
+_BAD_SOURCE = frozenset({"validation", "upstream_not_found", "upstream_gated"})
+_UPSTREAM_DOWN = frozenset({"upstream", "upstream_unavailable", "upstream_rate_limited", "timeout"})
+
+
+@post("/artifact/{artifact_type:str}", summary="Register a new artifact", status_code=201)
+async def create_artifact(
+    services: Services,
+    settings: Settings,
+    artifact_type: FromPath[ArtifactType],
+    data: JSONBody[CreateRequest],
+    x_authorization: AuthHeader = None,  # noqa: ARG001
+) -> Response[ArtifactBody | ArtifactMetadata]:
+    job = await services.ingest.start(data.url, artifact_type, data.name, REQUESTER)
+    job = await services.ingest.wait(job, settings.create_wait_seconds)
+    return await _answer(services, job, data.url, HTTP_201_CREATED)
+
+
+@get("/artifacts/{artifact_type:str}/{id:str}", summary="Read an artifact")
+async def get_artifact(
+    services: Services,
+    artifact_type: FromPath[ArtifactType],
+    id: ArtifactIdParam,  # noqa: A002 - the spec's name
+    x_authorization: AuthHeader = None,  # noqa: ARG001
+) -> ArtifactBody:
+    artifact = await typed(services, artifact_type, id)
+    return await envelope(services, artifact)
+
+
+@put("/artifacts/{artifact_type:str}/{id:str}", summary="Replace an artifact's source")
+async def update_artifact(  # noqa: PLR0917 - Litestar passes parameters by name
+    services: Services,
+    settings: Settings,
+    artifact_type: FromPath[ArtifactType],
+    id: ArtifactIdParam,  # noqa: A002 - the spec's name
+    data: JSONBody[ArtifactBody],
+    x_authorization: AuthHeader = None,  # noqa: ARG001
+) -> Response[ArtifactBody | ArtifactMetadata]:
+    current = await typed(services, artifact_type, id)
+    meta = data.metadata
+    if meta.id != current.id or meta.name != current.name or meta.type is not current.type:
+        raise ValidationError("metadata name, id and type must match the stored artifact")
+    job = await services.ingest.start_update(current.id, data.data.url, REQUESTER)
+    job = await services.ingest.wait(job, settings.create_wait_seconds)
+    return await _answer(services, job, data.data.url, HTTP_200_OK)
+
+
+@delete("/artifacts/{artifact_type:str}/{id:str}", summary="Delete an artifact", status_code=200)
+async def delete_artifact(
+    services: Services,
+    artifact_type: FromPath[ArtifactType],
+    id: ArtifactIdParam,  # noqa: A002 - the spec's name
+    x_authorization: AuthHeader = None,  # noqa: ARG001
+) -> None:
+    await typed(services, artifact_type, id)
+    await services.artifacts.delete(id, user=REQUESTER)
+
+
+async def typed(services: Services, artifact_type: ArtifactType, artifact_id: str) -> Artifact:
+    """The artifact with this id and type; another type counts as no such artifact."""
+    artifact = await services.artifacts.get(artifact_id)
+    if artifact.type is not artifact_type:
+        raise ArtifactNotFoundError(artifact_id)
+    return artifact
+
+
+async def envelope(services: Services, artifact: Artifact, url: str | None = None) -> ArtifactBody:
+    download_url = await services.artifacts.download_url(artifact, user=REQUESTER)
+    return ArtifactBody(
+        metadata=metadata_of(artifact),
+        data=ArtifactData(
+            url=artifact.source_url if url is None else url, download_url=download_url
+        ),
+    )
+
+
+async def _answer(
+    services: Services, job: IngestJob, url: str, done_status: int
+) -> Response[ArtifactBody | ArtifactMetadata]:
+    if job.state is IngestState.DONE:
+        artifact = await services.artifacts.get(job.artifact_id)
+        return Response(await envelope(services, artifact, url), status_code=done_status)
+    if job.state is IngestState.FAILED:
+        _raise_failure(job)
+    name = job.name or parse_source(job.url, job.type).default_name
+    pending = ArtifactMetadata(name=name, id=job.artifact_id, type=job.type)
+    return Response(pending, status_code=HTTP_202_ACCEPTED)
+
+
+def _raise_failure(job: IngestJob) -> None:
+    code, message = ("internal", "ingest failed")
+    if job.error is not None:
+        code, message = job.error.code, job.error.message
+    if code == "gate_rejected":
+        raise GateRejectedError(message)
+    if code == "conflict":
+        raise ConflictError(message)
+    if code in _BAD_SOURCE:
+        raise ValidationError(message, field="url")
+    if code in _UPSTREAM_DOWN:
+        raise UpstreamError(message)
+    raise IngestFailedError(message)

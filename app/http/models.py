@@ -1,0 +1,74 @@
+"""Request and response bodies of the REST API, field for field as the ECE 461 OpenAPI spec
+(v3.4.7) names them; and the path and header parameters every handler shares."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar.params import HeaderParameter, PathParameter
+
+from app.artifacts.entities import Artifact, ArtifactType
+from app.artifacts.errors import ArtifactNotFoundError
+
+ARTIFACT_ID_PATTERN = r"^[a-zA-Z0-9\-]+$"
+
+ArtifactIdParam = Annotated[
+    str, PathParameter(description="artifact id", pattern=ARTIFACT_ID_PATTERN, max_length=64)
+]
+#: Accepted and ignored until access control lands; declared so the OpenAPI lists it.
+AuthHeader = Annotated[
+    str | None, HeaderParameter(name="X-Authorization", required=False, max_length=4096)
+]
+
+
+class ArtifactMetadata(msgspec.Struct):
+    name: str
+    id: str
+    type: ArtifactType
+
+
+class ArtifactData(msgspec.Struct, omit_defaults=True):
+    url: str
+    download_url: str | None = None
+
+
+class ArtifactBody(msgspec.Struct):
+    metadata: ArtifactMetadata
+    data: ArtifactData
+
+
+class CreateRequest(msgspec.Struct):
+    """`ArtifactData` as clients send it: the autograder adds a `name`, used verbatim.
+    Unknown fields (a `download_url`, say) are ignored."""
+
+    url: str
+    name: str | None = None
+
+
+class ArtifactQuery(msgspec.Struct):
+    name: str
+    types: list[ArtifactType] | None = None
+
+
+class ArtifactRegEx(msgspec.Struct):
+    regex: str
+
+
+class LicenseCheckRequest(msgspec.Struct):
+    github_url: str
+
+
+def metadata_of(artifact: Artifact) -> ArtifactMetadata:
+    return ArtifactMetadata(name=artifact.name, id=artifact.id, type=artifact.type)
+
+
+#: `/artifact/model/{id}/...` routes. Litestar's router does not backtrack from a static
+#: segment, so a literal `model` here would hide `POST /artifact/{artifact_type}` for
+#: `model`; the type is a path parameter instead, and anything but `model` is a 404.
+MODEL_ONLY = "/artifact/{artifact_type:str}/{id:str}"
+
+
+def require_model(artifact_type: ArtifactType, artifact_id: str) -> None:
+    if artifact_type is not ArtifactType.MODEL:
+        raise ArtifactNotFoundError(artifact_id)

@@ -1,0 +1,34 @@
+"""Every REST handler of the ECE 461 API (plus the signed download route)."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from app.http.artifacts import create_artifact, delete_artifact, get_artifact, update_artifact
+from app.http.audit import artifact_audit
+from app.http.downloads import download
+from app.http.lineage import model_lineage
+from app.http.ratings import artifact_cost, license_check, rate_model
+from app.http.search import by_name, by_regex, enumerate_artifacts
+from app.http.system import authenticate, health, health_components, reset, tracks
+
+REST_HANDLERS: list[ControllerRouterHandler] = [
+    health,
+    health_components,
+    tracks,
+    authenticate,
+    reset,
+    enumerate_artifacts,
+    create_artifact,
+    get_artifact,
+    update_artifact,
+    delete_artifact,
+    rate_model,
+    artifact_cost,
+    by_name,
+    by_regex,
+    artifact_audit,
+    model_lineage,
+    license_check,
+    download,
+]

@@ -1,0 +1,210 @@
+"""The ECE 461 REST API end to end, against the fake hub."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from app.settings import Settings
+from tests.fakehub import FakeHub
+from tests.support.registry import running_registry
+
+WHISPER = "https://huggingface.co/openai/whisper-tiny"
+RESNET = "https://huggingface.co/microsoft/resnet-50"
+GENDER = "https://huggingface.co/crangana/trained-gender"
+ONNX = "https://huggingface.co/onnx-community/trained-gender-ONNX"
+BOOKCORPUS = "https://huggingface.co/datasets/bookcorpus/bookcorpus"
+WHISPER_CODE = "https://github.com/openai/whisper"
+AUTH = {"X-Authorization": "bearer ignored-for-now"}
+
+
+async def create(client: httpx.AsyncClient, kind: str, url: str, **extra: str) -> dict[str, Any]:
+    response = await client.post(f"/artifact/{kind}", json={"url": url, **extra}, headers=AUTH)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    assert body["data"]["url"] == url
+    assert body["data"]["download_url"].startswith("http")
+    return body
+
+
+async def test_a_full_session(settings: Settings) -> None:  # noqa: PLR0915 - one session, in order
+    async with running_registry(settings) as registry:
+        c = registry.client
+        assert (await c.get("/tracks")).json() == {"plannedTracks": ["Access control track"]}
+        assert (await c.put("/authenticate", json={})).status_code == 501
+        whisper = await create(c, "model", WHISPER + "/tree/main", name="whisper tiny")
+        assert whisper["metadata"]["name"] == "whisper tiny"
+        assert whisper["data"]["url"] == WHISPER + "/tree/main"
+        dataset = await create(c, "dataset", BOOKCORPUS)
+        code = await create(c, "code", WHISPER_CODE)
+        wid, did, cid = (x["metadata"]["id"] for x in (whisper, dataset, code))
+        assert dataset["metadata"] == {"name": "bookcorpus", "id": did, "type": "dataset"}
+
+        listed = (await c.post("/artifacts", json=[{"name": "*"}])).json()
+        assert [a["id"] for a in listed] == [wid, did, cid]
+        only = await c.post("/artifacts", json=[{"name": "*", "types": ["code"]}])
+        assert only.json() == [code["metadata"]]
+        assert "offset" not in only.headers
+
+        got = await c.get(f"/artifacts/model/{wid}")
+        assert got.status_code == 200
+        assert got.json()["metadata"] == whisper["metadata"]
+        assert (await c.get(f"/artifacts/dataset/{wid}")).status_code == 404
+        assert (await c.get("/artifact/byName/bookcorpus")).json() == [dataset["metadata"]]
+        assert (await c.get("/artifact/byName/nothing-here")).status_code == 404
+        regex = await c.post("/artifact/byRegEx", json={"regex": "whisper"})
+        assert {a["id"] for a in regex.json()} == {wid, cid}
+        assert (await c.post("/artifact/byRegEx", json={"regex": "zzzq+"})).status_code == 404
+        assert (await c.post("/artifact/byRegEx", json={"regex": "(unclosed"})).status_code == 400
+
+        rating = (await c.get(f"/artifact/model/{wid}/rate")).json()
+        assert set(rating["size_score"]) == {
+            "raspberry_pi",
+            "jetson_nano",
+            "desktop_pc",
+            "aws_server",
+        }
+        latencies = [v for k, v in rating.items() if k.endswith("_latency")]
+        assert len(latencies) == 12
+        assert all(0 <= v < 60 for v in latencies)  # seconds, not milliseconds
+        assert (await c.get(f"/artifact/model/{did}/rate")).status_code == 404
+
+        cost = (await c.get(f"/artifact/model/{wid}/cost")).json()
+        assert list(cost) == [wid]
+        assert set(cost[wid]) == {"total_cost"}
+        deps = (await c.get(f"/artifact/model/{wid}/cost", params={"dependency": "true"})).json()
+        assert deps[wid]["total_cost"] >= deps[wid]["standalone_cost"]
+
+        lineage = (await c.get(f"/artifact/model/{wid}/lineage")).json()
+        assert [n["artifact_id"] for n in lineage["nodes"]] == [wid]
+        assert lineage["edges"] == []
+
+        check = f"/artifact/model/{wid}/license-check"
+        ok = await c.post(check, json={"github_url": WHISPER_CODE})
+        assert ok.status_code == 200
+        assert ok.json() is True
+        bad = await c.post(
+            check, json={"github_url": "https://github.com/someuser/nolicense-scripts"}
+        )
+        assert bad.json() is False
+        assert (
+            await c.post(check, json={"github_url": "https://github.com/no/such"})
+        ).status_code == 404
+        assert (
+            await c.post(check, json={"github_url": "https://evil.example/x"})
+        ).status_code == 400
+
+        audit = (await c.get(f"/artifact/model/{wid}/audit")).json()
+        actions = [e["action"] for e in audit]
+        assert actions[0] == "CREATE"
+        assert {"DOWNLOAD", "RATE"} <= set(actions)
+
+        update = {"metadata": code["metadata"], "data": {"url": WHISPER_CODE + "/tree/main"}}
+        updated = await c.put(f"/artifacts/code/{cid}", json=update)
+        assert updated.status_code == 200, updated.text
+        assert (await c.get(f"/artifacts/code/{cid}")).json()["data"]["url"].endswith("/tree/main")
+        wrong = {"metadata": {**code["metadata"], "name": "other"}, "data": {"url": WHISPER_CODE}}
+        assert (await c.put(f"/artifacts/code/{cid}", json=wrong)).status_code == 400
+
+        assert (await c.delete(f"/artifacts/dataset/{did}")).status_code == 200
+        assert (await c.get(f"/artifacts/dataset/{did}")).status_code == 404
+        assert (await c.delete(f"/artifacts/dataset/{did}")).status_code == 404
+
+        assert (await c.delete("/reset", headers=AUTH)).status_code == 200
+        assert (await c.post("/artifacts", json=[{"name": "*"}])).json() == []
+        assert (await c.get(f"/artifacts/model/{wid}")).status_code == 404
+        again = await create(c, "model", WHISPER)
+        assert int(again["metadata"]["id"]) > int(cid)
+
+
+async def test_lineage_runs_parent_to_child(settings: Settings) -> None:
+    async with running_registry(settings) as registry:
+        c = registry.client
+        ids = [(await create(c, "model", u))["metadata"]["id"] for u in (RESNET, GENDER, ONNX)]
+        lineage = (await c.get(f"/artifact/model/{ids[1]}/lineage")).json()
+        assert {n["artifact_id"] for n in lineage["nodes"]} == set(ids)
+        pairs = {(e["from_node_artifact_id"], e["to_node_artifact_id"]) for e in lineage["edges"]}
+        assert pairs == {(ids[0], ids[1]), (ids[1], ids[2])}
+        assert all(e["relationship"] == "base_model" and e["source"] for e in lineage["edges"])
+        deps = (await c.get(f"/artifact/model/{ids[2]}/cost?dependency=true")).json()
+        assert set(deps) == set(ids)
+
+
+async def test_gate_rejection_is_424(settings: Settings) -> None:
+    gated = settings.model_copy(update={"gate_enabled": True})
+    async with running_registry(gated) as registry:
+        url = "https://huggingface.co/parvk11/audience_classifier_model"
+        response = await registry.client.post("/artifact/model", json={"url": url})
+        assert response.status_code == 424, response.text
+        assert (await registry.client.post("/artifacts", json=[{"name": "*"}])).json() == []
+
+
+async def test_duplicates_conflict_and_bursts_get_unique_ids(settings: Settings) -> None:
+    async with running_registry(settings) as registry:
+        c = registry.client
+        await create(c, "model", WHISPER)
+        assert (await c.post("/artifact/model", json={"url": WHISPER})).status_code == 409
+        sources = (
+            [
+                ("dataset", f"https://huggingface.co/datasets/{d}")
+                for d in (
+                    "bookcorpus/bookcorpus",
+                    "rajpurkar/squad",
+                    "stanfordnlp/imdb",
+                    "stanfordnlp/sst2",
+                    "wikimedia/wikipedia",
+                )
+            ]
+            + [
+                ("code", f"https://github.com/{r}")
+                for r in ("google-research/bert", "huggingface/transformers", "openai/whisper")
+            ]
+            + [("model", RESNET), ("model", GENDER)]
+        )
+        bodies = await asyncio.gather(*(create(c, k, u) for k, u in sources))
+        ids = [b["metadata"]["id"] for b in bodies]
+        assert len(set(ids)) == len(sources)
+
+
+async def test_no_wait_answers_202_with_the_reserved_id(settings: Settings) -> None:
+    async with running_registry(settings.model_copy(update={"create_wait_seconds": 0})) as registry:
+        response = await registry.client.post("/artifact/model", json={"url": WHISPER})
+        assert response.status_code == 202
+        body = response.json()
+        assert body["type"] == "model"
+        assert body["name"] == "whisper-tiny"
+        assert body["id"].isdigit()
+
+
+async def test_bad_input_is_a_4xx_and_changes_nothing(settings: Settings, hub: FakeHub) -> None:
+    async with running_registry(settings) as registry:
+        c = registry.client
+        hub.clear_requests()
+        cases = [
+            await c.post(
+                "/artifact/model",
+                content=b"{not json",
+                headers={"content-type": "application/json"},
+            ),
+            await c.post("/artifact/model", json={"url": 42}),
+            await c.post("/artifact/model", json={}),
+            await c.post("/artifact/widget", json={"url": WHISPER}),
+            await c.post(
+                "/artifact/model", json={"url": "https://evil.example/openai/whisper-tiny"}
+            ),
+            await c.post("/artifact/code", json={"url": "http://169.254.169.254/latest"}),
+            await c.get("/artifacts/model/bad_id!"),
+            await c.post("/artifacts", json={"name": "*"}),
+            await c.post("/artifacts", json=[]),
+            await c.post("/artifacts", json=[{"name": "*"}], params={"offset": "x"}),
+            await c.get("/health/components", params={"windowMinutes": 1}),
+        ]
+        assert [r.status_code for r in cases] == [400] * len(cases), [r.text for r in cases]
+        big = await c.post("/artifact/model", json={"url": WHISPER, "name": "x" * (2 << 20)})
+        assert big.status_code == 413
+        many = await c.post("/artifacts", json=[{"name": "*"}] * 51)
+        assert many.status_code == 413
+        assert hub.requests == []
+        assert (await c.post("/artifacts", json=[{"name": "*"}])).json() == []
