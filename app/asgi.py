@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from strawberry.litestar import make_graphql_controller
 
 from app.errors import AppError
+from app.http.access import PUBLIC, provide_principal, require_token
 from app.http.deps import provide_services
 from app.http.errors import app_error_to_response
 from app.http.routes import REST_HANDLERS
@@ -50,6 +51,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     class GraphQLController(base):  # type: ignore[valid-type,misc]
+        # GraphQL checks tokens itself, per operation: its page and `authenticate` are open.
+        opt = PUBLIC
+
         @property
         def graphql_ide_html(self) -> str:
             html: str = super().graphql_ide_html
@@ -63,10 +67,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 path=GRAPHIQL_ASSETS,
                 directories=[STATIC_DIR / "graphiql"],
                 include_in_schema=False,
+                opt=PUBLIC,
             ),
         ],
         lifespan=[lifespan],
+        guards=[require_token],
         dependencies={
+            "principal": Provide(provide_principal, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },

@@ -20,6 +20,8 @@ from app.artifacts.repository import ArtifactRepository
 from app.artifacts.service import ArtifactService
 from app.audit.repository import AuditRepository
 from app.audit.service import AuditService
+from app.auth.repository import AuthRepository
+from app.auth.service import AuthService
 from app.cost.service import CostService
 from app.downloads.links import LinkSigner
 from app.downloads.service import DownloadService
@@ -132,8 +134,13 @@ async def build_services(resources: Resources) -> Services:
         await resources.db.command("ping")
 
     lineage = LineageService(artifacts)
+    auth_repo = AuthRepository(resources.db)
+    await auth_repo.ensure_indexes()
+    auth = AuthService(auth_repo)
+    await auth.ensure_default_admin()
     return Services(
         artifacts=artifacts,
+        auth=auth,
         lineage=lineage,
         cost=CostService(artifacts, lineage),
         audit=audit,

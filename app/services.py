@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.artifacts.service import ArtifactService
 from app.audit.service import AuditService
+from app.auth.service import AuthService
 from app.cost.service import CostService
 from app.downloads.service import DownloadService
 from app.ingest.service import IngestService
@@ -19,6 +20,7 @@ from app.system.service import HealthService
 @dataclass(frozen=True, slots=True)
 class Services:
     artifacts: ArtifactService
+    auth: AuthService
     ingest: IngestService
     downloads: DownloadService
     health: HealthService

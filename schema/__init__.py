@@ -20,9 +20,11 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from app.errors import AppError
+from schema.access import RequireToken
 from schema.artifacts.mutations import ArtifactMutations
 from schema.artifacts.queries import ArtifactQueries
 from schema.audit.queries import AuditQueries
+from schema.auth.mutations import AuthMutations
 from schema.context import Context, get_context
 from schema.cost.queries import CostQueries
 from schema.errors import should_mask
@@ -56,7 +58,7 @@ Query = merge_types(
         SystemQueries,
     ),
 )
-Mutation = merge_types("Mutation", (IngestMutations, ArtifactMutations))
+Mutation = merge_types("Mutation", (IngestMutations, ArtifactMutations, AuthMutations))
 Subscription = merge_types("Subscription", (IngestSubscriptions,))
 
 
@@ -91,5 +93,6 @@ def build_schema() -> strawberry.Schema:
             partial(ParserCache, maxsize=256),
             partial(ValidationCache, maxsize=256),
             partial(MaskErrors, should_mask_error=should_mask),
+            RequireToken,
         ],
     )

@@ -13,7 +13,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from app.artifacts.entities import Artifact, ArtifactType
 from app.artifacts.errors import ArtifactNotFoundError
 from app.artifacts.sources import parse_source
+from app.auth.entities import Principal
 from app.errors import ConflictError, UpstreamError, ValidationError
+from app.http.access import SEARCH, UPLOAD
 from app.http.models import (
     ArtifactBody,
     ArtifactData,
@@ -28,62 +30,72 @@ from app.ingest.errors import GateRejectedError, IngestFailedError
 from app.services import Services
 from app.settings import Settings
 
-REQUESTER = "anonymous"  # until access control lands
 _BAD_SOURCE = frozenset({"validation", "upstream_not_found", "upstream_gated"})
 _UPSTREAM_DOWN = frozenset({"upstream", "upstream_unavailable", "upstream_rate_limited", "timeout"})
 
 
-@post("/artifact/{artifact_type:str}", summary="Register a new artifact", status_code=201)
-async def create_artifact(
+@post(
+    "/artifact/{artifact_type:str}", opt=UPLOAD, summary="Register a new artifact", status_code=201
+)
+async def create_artifact(  # noqa: PLR0917 - Litestar passes parameters by name
     services: Services,
     settings: Settings,
     artifact_type: FromPath[ArtifactType],
     data: JSONBody[CreateRequest],
+    principal: Principal,
     x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> Response[ArtifactBody | ArtifactMetadata]:
-    job = await services.ingest.start(data.url, artifact_type, data.name, REQUESTER)
+    job = await services.ingest.start(data.url, artifact_type, data.name, principal.name)
     job = await services.ingest.wait(job, settings.create_wait_seconds)
-    return await _answer(services, job, data.url, HTTP_201_CREATED)
+    return await _answer(services, job, data.url, HTTP_201_CREATED, principal)
 
 
-@get("/artifacts/{artifact_type:str}/{id:str}", summary="Read an artifact")
+@get("/artifacts/{artifact_type:str}/{id:str}", opt=SEARCH, summary="Read an artifact")
 async def get_artifact(
     services: Services,
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
+    principal: Principal,
     x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> ArtifactBody:
     artifact = await typed(services, artifact_type, id)
-    return await envelope(services, artifact)
+    return await envelope(services, artifact, principal)
 
 
-@put("/artifacts/{artifact_type:str}/{id:str}", summary="Replace an artifact's source")
+@put("/artifacts/{artifact_type:str}/{id:str}", opt=UPLOAD, summary="Replace an artifact's source")
 async def update_artifact(  # noqa: PLR0917 - Litestar passes parameters by name
     services: Services,
     settings: Settings,
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
     data: JSONBody[ArtifactBody],
+    principal: Principal,
     x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> Response[ArtifactBody | ArtifactMetadata]:
     current = await typed(services, artifact_type, id)
     meta = data.metadata
     if meta.id != current.id or meta.name != current.name or meta.type is not current.type:
         raise ValidationError("metadata name, id and type must match the stored artifact")
-    job = await services.ingest.start_update(current.id, data.data.url, REQUESTER)
+    job = await services.ingest.start_update(current.id, data.data.url, principal.name)
     job = await services.ingest.wait(job, settings.create_wait_seconds)
-    return await _answer(services, job, data.data.url, HTTP_200_OK)
+    return await _answer(services, job, data.data.url, HTTP_200_OK, principal)
 
 
-@delete("/artifacts/{artifact_type:str}/{id:str}", summary="Delete an artifact", status_code=200)
+@delete(
+    "/artifacts/{artifact_type:str}/{id:str}",
+    opt=UPLOAD,
+    summary="Delete an artifact",
+    status_code=200,
+)
 async def delete_artifact(
     services: Services,
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
+    principal: Principal,
     x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> None:
     await typed(services, artifact_type, id)
-    await services.artifacts.delete(id, user=REQUESTER)
+    await services.artifacts.delete(id, user=principal.name)
 
 
 async def typed(services: Services, artifact_type: ArtifactType, artifact_id: str) -> Artifact:
@@ -94,8 +106,10 @@ async def typed(services: Services, artifact_type: ArtifactType, artifact_id: st
     return artifact
 
 
-async def envelope(services: Services, artifact: Artifact, url: str | None = None) -> ArtifactBody:
-    download_url = await services.artifacts.download_url(artifact, user=REQUESTER)
+async def envelope(
+    services: Services, artifact: Artifact, principal: Principal, url: str | None = None
+) -> ArtifactBody:
+    download_url = await services.artifacts.download_url(artifact, user=principal.name)
     return ArtifactBody(
         metadata=metadata_of(artifact),
         data=ArtifactData(
@@ -105,11 +119,12 @@ async def envelope(services: Services, artifact: Artifact, url: str | None = Non
 
 
 async def _answer(
-    services: Services, job: IngestJob, url: str, done_status: int
+    services: Services, job: IngestJob, url: str, done_status: int, principal: Principal
 ) -> Response[ArtifactBody | ArtifactMetadata]:
     if job.state is IngestState.DONE:
         artifact = await services.artifacts.get(job.artifact_id)
-        return Response(await envelope(services, artifact, url), status_code=done_status)
+        body = await envelope(services, artifact, principal, url)
+        return Response(body, status_code=done_status)
     if job.state is IngestState.FAILED:
         _raise_failure(job)
     name = job.name or parse_source(job.url, job.type).default_name

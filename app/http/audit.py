@@ -10,7 +10,9 @@ from litestar.params import FromPath
 from app.artifacts.entities import ArtifactType
 from app.audit.entities import AuditAction
 from app.audit.service import MAX_PAGE_SIZE
-from app.http.artifacts import REQUESTER, typed
+from app.auth.entities import Principal
+from app.http.access import SEARCH
+from app.http.artifacts import typed
 from app.http.models import ArtifactIdParam, AuthHeader
 from app.services import Services
 
@@ -26,15 +28,18 @@ SPEC_ACTIONS = frozenset(
 )
 
 
-@get("/artifact/{artifact_type:str}/{id:str}/audit", summary="An artifact's audit trail")
+@get(
+    "/artifact/{artifact_type:str}/{id:str}/audit", opt=SEARCH, summary="An artifact's audit trail"
+)
 async def artifact_audit(
     services: Services,
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
+    principal: Principal,
     x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> list[dict[str, Any]]:
     await typed(services, artifact_type, id)
-    page = await services.audit.page(id, first=MAX_PAGE_SIZE, reader=REQUESTER)
+    page = await services.audit.page(id, first=MAX_PAGE_SIZE, reader=principal.name)
     return [
         {
             "user": {"name": e.user, "is_admin": False},

@@ -6,10 +6,11 @@ from litestar import Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from app.downloads.links import DOWNLOAD_PATH
+from app.http.access import PUBLIC
 from app.services import Services
 
 
-@get(f"{DOWNLOAD_PATH}/{{key:path}}", summary="Download a bundle through a signed link")
+@get(f"{DOWNLOAD_PATH}/{{key:path}}", opt=PUBLIC, summary="Download a bundle through a signed link")
 async def download(
     services: Services,
     key: FromPath[str],

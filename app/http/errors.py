@@ -8,6 +8,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
@@ -17,6 +18,7 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from app.auth.errors import BadCredentialsError, PermissionDeniedError
 from app.errors import (
     AppError,
     BackendUnavailableError,
@@ -32,6 +34,10 @@ log = logging.getLogger(__name__)
 
 _STATUS: tuple[tuple[type[AppError], int], ...] = (
     (ValidationError, HTTP_400_BAD_REQUEST),
+    # the spec: 401 for bad credentials and for a token lacking the permission (reset),
+    # 403 for a missing or invalid token
+    (BadCredentialsError, HTTP_401_UNAUTHORIZED),
+    (PermissionDeniedError, HTTP_401_UNAUTHORIZED),
     (ForbiddenError, HTTP_403_FORBIDDEN),
     (NotFoundError, HTTP_404_NOT_FOUND),
     (ConflictError, HTTP_409_CONFLICT),

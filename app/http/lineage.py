@@ -9,13 +9,14 @@ from litestar import get
 from litestar.params import FromPath
 
 from app.artifacts.entities import ArtifactType
+from app.http.access import SEARCH
 from app.http.models import MODEL_ONLY, ArtifactIdParam, AuthHeader, require_model
 from app.services import Services
 
 ROOT_SOURCE = "config_json"
 
 
-@get(MODEL_ONLY + "/lineage", summary="A model's lineage graph")
+@get(MODEL_ONLY + "/lineage", opt=SEARCH, summary="A model's lineage graph")
 async def model_lineage(
     services: Services,
     artifact_type: FromPath[ArtifactType],

@@ -8,7 +8,9 @@ from litestar import Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from app.artifacts.entities import ArtifactType
-from app.http.artifacts import REQUESTER, typed
+from app.auth.entities import Principal
+from app.http.access import SEARCH
+from app.http.artifacts import typed
 from app.http.models import (
     MODEL_ONLY,
     ArtifactIdParam,
@@ -36,15 +38,16 @@ SCALAR_METRICS = (
 SIZE_TARGETS = ("raspberry_pi", "jetson_nano", "desktop_pc", "aws_server")
 
 
-@get(MODEL_ONLY + "/rate", summary="A model's rating")
+@get(MODEL_ONLY + "/rate", opt=SEARCH, summary="A model's rating")
 async def rate_model(
     services: Services,
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
+    principal: Principal,
     x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> dict[str, Any]:
     require_model(artifact_type, id)
-    artifact, rating = await services.artifacts.rate(id, user=REQUESTER)
+    artifact, rating = await services.artifacts.rate(id, user=principal.name)
     category = artifact.upstream.get("pipeline_tag")
     return model_rating(artifact.name, category if isinstance(category, str) else "model", rating)
 
@@ -66,7 +69,7 @@ def model_rating(name: str, category: str, rating: Rating) -> dict[str, Any]:
     return body
 
 
-@get("/artifact/{artifact_type:str}/{id:str}/cost", summary="Download cost in MB")
+@get("/artifact/{artifact_type:str}/{id:str}/cost", opt=SEARCH, summary="Download cost in MB")
 async def artifact_cost(
     services: Services,
     artifact_type: FromPath[ArtifactType],
@@ -84,7 +87,7 @@ async def artifact_cost(
     }
 
 
-@post(MODEL_ONLY + "/license-check", summary="Licence fit", status_code=200)
+@post(MODEL_ONLY + "/license-check", opt=SEARCH, summary="Licence fit", status_code=200)
 async def license_check(
     services: Services,
     artifact_type: FromPath[ArtifactType],

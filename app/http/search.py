@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from app.artifacts.entities import Artifact
 from app.artifacts.errors import ArtifactNotFoundError
 from app.errors import NotFoundError, ValidationError
+from app.http.access import SEARCH
 from app.http.models import ArtifactMetadata, ArtifactQuery, ArtifactRegEx, AuthHeader, metadata_of
 from app.search.entities import ArtifactFilter, decode_cursor, encode_cursor
 from app.services import Services
@@ -34,6 +35,7 @@ OffsetParam = Annotated[str | None, QueryParameter(name="offset", required=False
 
 @post(
     "/artifacts",
+    opt=SEARCH,
     summary="Enumerate artifacts matching queries",
     status_code=200,
     response_headers=[ResponseHeader(name="offset", documentation_only=True)],
@@ -70,7 +72,12 @@ async def enumerate_artifacts(
     return Response([metadata_of(found[o]) for o in chosen], headers=headers)
 
 
-@post("/artifact/byRegEx", summary="Artifacts whose name or README match a regex", status_code=200)
+@post(
+    "/artifact/byRegEx",
+    opt=SEARCH,
+    summary="Artifacts whose name or README match a regex",
+    status_code=200,
+)
 async def by_regex(
     services: Services,
     data: JSONBody[ArtifactRegEx],
@@ -82,7 +89,7 @@ async def by_regex(
     return found
 
 
-@get("/artifact/byName/{name:str}", summary="Every artifact with exactly this name")
+@get("/artifact/byName/{name:str}", opt=SEARCH, summary="Every artifact with exactly this name")
 async def by_name(
     services: Services,
     name: Annotated[str, PathParameter(min_length=1, max_length=255)],

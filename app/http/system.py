@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Response, delete, get, put
-from litestar.params import QueryParameter
+import msgspec
+from litestar import MediaType, Response, delete, get, put
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
-    HTTP_501_NOT_IMPLEMENTED,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from app.http.access import ADMIN, PUBLIC, SEARCH
 from app.http.models import AuthHeader
 from app.services import Services
 
@@ -17,7 +18,7 @@ from app.services import Services
 PLANNED_TRACKS = ("Access control track",)
 
 
-@get("/health", summary="Liveness and the state of each backend")
+@get("/health", opt=PUBLIC, summary="Liveness and the state of each backend")
 async def health(services: Services) -> Response[dict[str, Any]]:
     report = await services.health.check()
     body = {
@@ -37,7 +38,7 @@ async def health(services: Services) -> Response[dict[str, Any]]:
     return Response(body, status_code=HTTP_200_OK if report.ok else HTTP_503_SERVICE_UNAVAILABLE)
 
 
-@get("/health/components", summary="Per-component health")
+@get("/health/components", opt=SEARCH, summary="Per-component health")
 async def health_components(
     services: Services,
     window_minutes: Annotated[int, QueryParameter(name="windowMinutes", ge=5, le=1440)] = 60,
@@ -65,19 +66,37 @@ async def health_components(
     }
 
 
-@get("/tracks", summary="The extended tracks this system plans")
+@get("/tracks", opt=PUBLIC, summary="The extended tracks this system plans")
 async def tracks() -> dict[str, list[str]]:
     return {"plannedTracks": list(PLANNED_TRACKS)}
 
 
-@put("/authenticate", summary="Get an access token (not supported yet)")
-async def authenticate() -> Response[dict[str, str]]:
-    return Response(
-        {"code": "not_implemented", "detail": "This system does not support authentication."},
-        status_code=HTTP_501_NOT_IMPLEMENTED,
-    )
+class AuthUser(msgspec.Struct):
+    name: str
+    is_admin: bool = False
 
 
-@delete("/reset", summary="Reset the registry to its empty state", status_code=200)
+class AuthSecret(msgspec.Struct):
+    password: str
+
+
+class AuthenticationRequest(msgspec.Struct):
+    user: AuthUser
+    secret: AuthSecret
+
+
+@put("/authenticate", opt=PUBLIC, summary="Get an access token", status_code=200)
+async def authenticate(
+    services: Services, data: JSONBody[AuthenticationRequest]
+) -> Response[bytes]:
+    """The token comes back as the JSON string ``"bearer <token>"``, to be sent verbatim in
+    ``X-Authorization``."""
+    token = await services.auth.authenticate(data.user.name, data.secret.password)
+    # The spec's answer is a JSON string, quotes included.
+    return Response(msgspec.json.encode(f"bearer {token}"), media_type=MediaType.JSON)
+
+
+@delete("/reset", opt=ADMIN, summary="Reset the registry to its empty state", status_code=200)
 async def reset(services: Services, x_authorization: AuthHeader = None) -> None:  # noqa: ARG001
     await services.ingest.reset()
+    await services.auth.reset()

@@ -6,6 +6,7 @@ import strawberry
 
 from app.artifacts.entities import Artifact as ArtifactEntity
 from app.artifacts.entities import ArtifactType as DomainArtifactType
+from app.auth.entities import Permission
 from schema.context import GraphQLInfo
 from schema.rating.types import Rating
 from schema.scalars import BigInt
@@ -63,6 +64,7 @@ class Artifact:
 
     @strawberry.field(description="A link to the ZIP bundle, valid for a limited time.")
     async def download_url(self, info: GraphQLInfo) -> str:
+        info.context.require(Permission.DOWNLOAD)
         return await info.context.services.artifacts.download_url(
             self.entity, user=info.context.user
         )

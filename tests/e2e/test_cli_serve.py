@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from app.auth.entities import DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORDS
 from app.embedded import free_port
 from tests.fakehub import FakeHub
 
@@ -53,6 +54,13 @@ class Served:
         )
         self.url = f"http://127.0.0.1:{self.port}"
         self._wait_healthy()
+        login = {
+            "user": {"name": DEFAULT_ADMIN, "is_admin": True},
+            "secret": {"password": DEFAULT_ADMIN_PASSWORDS[0]},
+        }
+        answer = httpx.put(f"{self.url}/authenticate", json=login, timeout=10)
+        assert answer.status_code == 200, answer.text
+        self.token: str = answer.json()
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + 30
@@ -68,7 +76,10 @@ class Served:
 
     def gql(self, query: str) -> dict[str, Any]:
         body: dict[str, Any] = httpx.post(
-            f"{self.url}/graphql", json={"query": query}, timeout=10
+            f"{self.url}/graphql",
+            json={"query": query},
+            timeout=10,
+            headers={"X-Authorization": self.token},
         ).json()
         assert "errors" not in body, body
         data: dict[str, Any] = body["data"]

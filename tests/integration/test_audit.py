@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.auth.entities import DEFAULT_ADMIN
 from app.clock import utcnow
 from app.ingest.entities import IngestState
 from app.settings import Settings
@@ -81,7 +82,7 @@ async def test_an_ingest_records_create_with_user_and_date(registry: Registry) -
     # a model is rated as it is ingested: RATE follows CREATE (newest first)
     assert actions(page["edges"]) == ["RATE", "CREATE"]
     node = page["edges"][1]["node"]
-    assert node["user"] == "anonymous"
+    assert node["user"] == DEFAULT_ADMIN
     assert node["artifact"] == {"id": artifact_id, "name": "bert-base-uncased", "type": "MODEL"}
     date = datetime.fromisoformat(node["date"])
     assert date.utcoffset() == timedelta(0)
@@ -99,7 +100,7 @@ async def test_download_and_delete_are_recorded_and_outlive_the_artifact(
     assert deleted["deletedId"] == artifact_id
     edges = (await log_page(registry, artifact_id))["edges"]
     assert actions(edges) == ["DELETE", "DOWNLOAD", "CREATE"]
-    assert {e["node"]["user"] for e in edges} == {"anonymous"}
+    assert {e["node"]["user"] for e in edges} == {DEFAULT_ADMIN}
     assert {e["node"]["artifact"]["name"] for e in edges} == {"imdb"}
     # The artifact is gone; its log is still read, and that read is still recorded.
     assert actions((await log_page(registry, artifact_id))["edges"])[0] == "AUDIT"
@@ -119,7 +120,7 @@ async def test_a_gate_rejection_records_reject_for_the_reserved_id(settings: Set
         "name": "audience_classifier_model",
         "type": "MODEL",
     }
-    assert node["user"] == "anonymous"
+    assert node["user"] == DEFAULT_ADMIN
 
 
 async def test_pages_walk_every_entry_once_and_entries_never_change(

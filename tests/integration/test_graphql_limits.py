@@ -53,8 +53,9 @@ async def test_unexpected_failures_are_masked_and_logged(
 ) -> None:
     # Strawberry logs execution errors on its own logger, which need not propagate to root.
     captured = _Records()
-    logger = logging.getLogger("strawberry.execution")
-    logger.addHandler(captured)
+    loggers = [logging.getLogger("strawberry.execution"), logging.getLogger("schema.access")]
+    for logger in loggers:
+        logger.addHandler(captured)
     try:
         with ExitStack() as database:
             url = database.enter_context(mongo_server(tmp_path))
@@ -63,7 +64,8 @@ async def test_unexpected_failures_are_masked_and_logged(
                 database.close()  # the document store goes away
                 body = await registry.execute('{ artifact(id: "1") { id } }')
     finally:
-        logger.removeHandler(captured)
+        for logger in loggers:
+            logger.removeHandler(captured)
     assert body["errors"][0]["message"] == "Unexpected error."
     assert "Traceback" not in str(body)
     logged = [r for r in captured.records if r.exc_info and r.exc_info[1] is not None]

@@ -49,8 +49,8 @@ class CommandCounter(monitoring.CommandListener):
         self.commands: list[str] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if self.active:
-            self.commands.append(event.command_name)
+        if self.active:  # e.g. "find:artifacts"
+            self.commands.append(f"{event.command_name}:{event.command.get(event.command_name)}")
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
@@ -143,12 +143,12 @@ async def test_a_deep_traversal_costs_one_round_trip_per_level(
         counter.active = True
         up = (await registry.gql(LINEAGE, id=ids[11], direction="UP", depth=10))["lineage"]
         counter.active = False
-        up_finds = counter.commands.count("find")
+        up_finds = counter.commands.count("find:artifacts")
         counter.commands.clear()
         counter.active = True
         down = (await registry.gql(LINEAGE, id=ids[0], direction="DOWN", depth=10))["lineage"]
         counter.active = False
-        down_finds = counter.commands.count("find")
+        down_finds = counter.commands.count("find:artifacts")
     assert len(up["nodes"]) == 11  # the root and 10 levels of ancestors
     assert min(n["distance"] for n in up["nodes"]) == -10
     assert len(down["nodes"]) == 11
@@ -233,4 +233,4 @@ async def test_a_page_of_50_with_parents_costs_a_fixed_number_of_queries(
     ]
     assert by_id[ids[1]]["children"] == [{"id": ids[2]}]
     # the page itself, one batch for all parents, one for all children: not one per node
-    assert counter.commands.count("find") <= 3, counter.commands
+    assert counter.commands.count("find:artifacts") <= 3, counter.commands

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from app.auth.entities import DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORDS
 from app.settings import Settings
 from tests.fakehub import FakeHub
 from tests.support.registry import running_registry
@@ -17,11 +18,10 @@ GENDER = "https://huggingface.co/crangana/trained-gender"
 ONNX = "https://huggingface.co/onnx-community/trained-gender-ONNX"
 BOOKCORPUS = "https://huggingface.co/datasets/bookcorpus/bookcorpus"
 WHISPER_CODE = "https://github.com/openai/whisper"
-AUTH = {"X-Authorization": "bearer ignored-for-now"}
 
 
 async def create(client: httpx.AsyncClient, kind: str, url: str, **extra: str) -> dict[str, Any]:
-    response = await client.post(f"/artifact/{kind}", json={"url": url, **extra}, headers=AUTH)
+    response = await client.post(f"/artifact/{kind}", json={"url": url, **extra})
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     assert body["data"]["url"] == url
@@ -33,7 +33,16 @@ async def test_a_full_session(settings: Settings) -> None:  # noqa: PLR0915 - on
     async with running_registry(settings) as registry:
         c = registry.client
         assert (await c.get("/tracks")).json() == {"plannedTracks": ["Access control track"]}
-        assert (await c.put("/authenticate", json={})).status_code == 501
+        assert (await c.put("/authenticate", json={})).status_code == 400
+        login = {
+            "user": {"name": DEFAULT_ADMIN, "is_admin": True},
+            "secret": {"password": DEFAULT_ADMIN_PASSWORDS[1]},
+        }
+        answer = await c.put("/authenticate", json=login)
+        assert answer.status_code == 200, answer.text
+        assert answer.json().startswith("bearer ")
+        wrong = {**login, "secret": {"password": "guess"}}
+        assert (await c.put("/authenticate", json=wrong)).status_code == 401
         whisper = await create(c, "model", WHISPER + "/tree/main", name="whisper tiny")
         assert whisper["metadata"]["name"] == "whisper tiny"
         assert whisper["data"]["url"] == WHISPER + "/tree/main"
@@ -112,7 +121,7 @@ async def test_a_full_session(settings: Settings) -> None:  # noqa: PLR0915 - on
         assert (await c.get(f"/artifacts/dataset/{did}")).status_code == 404
         assert (await c.delete(f"/artifacts/dataset/{did}")).status_code == 404
 
-        assert (await c.delete("/reset", headers=AUTH)).status_code == 200
+        assert (await c.delete("/reset")).status_code == 200
         assert (await c.post("/artifacts", json=[{"name": "*"}])).json() == []
         assert (await c.get(f"/artifacts/model/{wid}")).status_code == 404
         again = await create(c, "model", WHISPER)

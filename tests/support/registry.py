@@ -16,6 +16,7 @@ from httpx_ws.transport import ASGIWebSocketTransport
 from litestar import Litestar
 
 from app.asgi import create_app
+from app.auth.entities import DEFAULT_ADMIN
 from app.services import Services
 from app.settings import Settings
 from workers.settings import build_worker, stop_worker
@@ -97,7 +98,14 @@ async def running_registry(settings: Settings, *, worker: bool = True) -> AsyncI
                     await asyncio.sleep(0.01)
         try:
             transport = ASGIWebSocketTransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+            # Requests act as the default admin unless a test says otherwise.
+            services = cast("Services", app.state.services)
+            token = await services.auth.issue_token(DEFAULT_ADMIN)
+            async with httpx.AsyncClient(
+                transport=transport,
+                base_url=PUBLIC_URL,
+                headers={"Authorization": f"Bearer {token}"},
+            ) as client:
                 yield Registry(app=app, client=client, settings=settings)
         finally:
             if arq_worker is not None and worker_task is not None:

@@ -1,0 +1,82 @@
+"""All MongoDB queries about users and tokens. Tokens are stored by their SHA-256 only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from app.auth.entities import Permission, User
+from app.errors import ConflictError
+from app.storage.mongo import Database, Document
+
+
+class AuthRepository:
+    def __init__(self, db: Database) -> None:
+        self._users = db["users"]
+        self._tokens = db["tokens"]
+
+    async def ensure_indexes(self) -> None:
+        await self._tokens.create_index("user")
+
+    async def get_user(self, name: str) -> User | None:
+        doc = await self._users.find_one({"_id": name})
+        return None if doc is None else _user(doc)
+
+    async def list_users(self) -> list[User]:
+        return [_user(d) async for d in self._users.find({}).sort("_id", 1)]
+
+    async def insert_user(self, user: User) -> None:
+        try:
+            await self._users.insert_one(_user_doc(user))
+        except DuplicateKeyError:
+            raise ConflictError(f"user {user.name!r} exists already") from None
+
+    async def put_user(self, user: User) -> None:
+        await self._users.replace_one({"_id": user.name}, _user_doc(user), upsert=True)
+
+    async def delete_user(self, name: str) -> bool:
+        await self._tokens.delete_many({"user": name})
+        return (await self._users.delete_one({"_id": name})).deleted_count == 1
+
+    async def delete_users_except(self, name: str) -> None:
+        await self._users.delete_many({"_id": {"$ne": name}})
+        await self._tokens.delete_many({"user": {"$ne": name}})
+
+    async def insert_token(self, digest: str, user: str, expires_at: datetime, uses: int) -> None:
+        await self._tokens.insert_one(
+            {"_id": digest, "user": user, "expires_at": expires_at, "uses_left": uses}
+        )
+
+    async def use_token(self, digest: str) -> dict[str, Any] | None:
+        """Spend one use of a token, atomically; None if it is unknown or used up."""
+        return await self._tokens.find_one_and_update(
+            {"_id": digest, "uses_left": {"$gt": 0}},
+            {"$inc": {"uses_left": -1}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def delete_token(self, digest: str) -> bool:
+        return (await self._tokens.delete_one({"_id": digest})).deleted_count == 1
+
+
+def _user_doc(user: User) -> Document:
+    return {
+        "_id": user.name,
+        "is_admin": user.is_admin,
+        "permissions": sorted(p.value for p in user.permissions),
+        "password_hashes": list(user.password_hashes),
+        "created_at": user.created_at,
+    }
+
+
+def _user(d: Document) -> User:
+    return User(
+        name=d["_id"],
+        is_admin=bool(d["is_admin"]),
+        permissions=frozenset(Permission(p) for p in d.get("permissions") or ()),
+        password_hashes=tuple(d["password_hashes"]),
+        created_at=d["created_at"],
+    )
