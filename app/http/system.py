@@ -10,7 +10,7 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from app.http.access import ADMIN, PUBLIC, SEARCH
+from app.http.access import ADMIN, PUBLIC
 from app.http.models import AuthHeader
 from app.services import Services
 
@@ -38,7 +38,7 @@ async def health(services: Services) -> Response[dict[str, Any]]:
     return Response(body, status_code=HTTP_200_OK if report.ok else HTTP_503_SERVICE_UNAVAILABLE)
 
 
-@get("/health/components", opt=SEARCH, summary="Per-component health")
+@get("/health/components", opt=PUBLIC, summary="Per-component health")
 async def health_components(
     services: Services,
     window_minutes: Annotated[int, QueryParameter(name="windowMinutes", ge=5, le=1440)] = 60,
