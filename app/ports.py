@@ -52,6 +52,10 @@ class JobQueue(Protocol):
         """Queue a job; ``job_id`` makes it idempotent. False if that id is already queued."""
         ...
 
+    async def clear(self) -> int:
+        """Drop every job still waiting; returns how many. Running jobs finish."""
+        ...
+
     async def ping(self) -> None: ...
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from arq.connections import ArqRedis
+from arq.constants import job_key_prefix
 
 from app.ports import JobName
 
@@ -17,6 +18,17 @@ class ArqJobQueue:
             name.value, *args, _job_id=job_id, _queue_name=self._queue_name
         )
         return job is not None
+
+    async def clear(self) -> int:
+        job_ids = [
+            j.decode() if isinstance(j, bytes) else str(j)
+            for j in await self._pool.zrange(self._queue_name, 0, -1)
+        ]
+        if job_ids:
+            # arq keeps each queued job's payload under its own key beside the queue's set
+            await self._pool.delete(*(f"{job_key_prefix}{j}" for j in job_ids))
+        await self._pool.delete(self._queue_name)
+        return len(job_ids)
 
     async def ping(self) -> None:
         await self._pool.ping()

@@ -25,6 +25,7 @@ from schema.artifacts.mutations import ArtifactMutations
 from schema.artifacts.queries import ArtifactQueries
 from schema.audit.queries import AuditQueries
 from schema.auth.mutations import AuthMutations
+from schema.auth.queries import AuthQueries
 from schema.context import Context, get_context
 from schema.cost.queries import CostQueries
 from schema.errors import should_mask
@@ -49,6 +50,7 @@ Query = merge_types(
     "Query",
     (
         ArtifactQueries,
+        AuthQueries,
         LineageQueries,
         CostQueries,
         LicensingQueries,

@@ -27,6 +27,7 @@ ROOT_PERMISSIONS: dict[str, Permission] = {
     "deleteArtifact": Permission.UPLOAD,
     "reset": Permission.ADMIN,
     "createUser": Permission.ADMIN,
+    "users": Permission.ADMIN,
 }
 
 

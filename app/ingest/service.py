@@ -147,9 +147,10 @@ class IngestService:
         return job
 
     async def reset(self) -> None:
-        """Back to an empty registry: jobs and in-flight locks, artifacts and their bundles,
-        the audit log. Counters stay, so no id is ever handed out twice. Jobs already in the
-        queue find their document gone and do nothing."""
+        """Back to an empty registry: queued jobs, job documents and in-flight locks,
+        artifacts and their bundles, the audit log. Counters stay, so no id is ever handed
+        out twice. A job already running finds its document gone and stops."""
+        await self._queue.clear()
         await self._jobs.delete_all()
         await self._artifacts.reset()
         await self._audit.reset()

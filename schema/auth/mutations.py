@@ -88,6 +88,10 @@ class AuthMutations:
             user=User(name=user.name, is_admin=user.is_admin, permissions=sorted(user.permissions))
         )
 
+    @strawberry.mutation(description="Revoke a token; holding it is the proof. True if it existed.")
+    async def revoke_token(self, info: GraphQLInfo, token: str) -> bool:
+        return await info.context.services.auth.revoke(token)
+
     @strawberry.mutation(description="Delete a user: admins any, users themselves.")
     async def delete_user(self, info: GraphQLInfo, name: str) -> UserPayload:
         actor = info.context.principal

@@ -54,3 +54,13 @@ async def test_enqueue_is_idempotent_per_job_id_and_a_worker_runs_it(
 
 async def test_ping(pool: ArqRedis) -> None:
     await ArqJobQueue(pool, "q").ping()
+
+
+async def test_clear_drops_waiting_jobs(pool: ArqRedis) -> None:
+    queue = ArqJobQueue(pool, f"contract:{uuid.uuid4().hex}")
+    for i in range(3):
+        assert await queue.enqueue(JobName.INGEST, f"job-{i}", job_id=f"clear-{i}")
+    assert await queue.clear() == 3
+    assert await queue.clear() == 0
+    # a cleared id can be queued again: nothing of it was left behind
+    assert await queue.enqueue(JobName.INGEST, "job-0", job_id="clear-0")

@@ -4,6 +4,7 @@ missing or bad token; tokens expire, run out and can be revoked; permissions are
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import timedelta
 
@@ -158,3 +159,33 @@ async def test_reset_restores_the_default_user_only(settings: Settings) -> None:
         admin_again = await registry.client.put("/authenticate", json=LOGIN)
     assert [u.name for u in users] == [DEFAULT_ADMIN]
     assert admin_again.status_code == 200
+
+
+async def test_admins_list_users_and_tokens_can_be_revoked_over_graphql(
+    settings: Settings,
+) -> None:
+    async with running_registry(settings, worker=False) as registry:
+        listed = (await registry.gql("{ users { name isAdmin permissions } }"))["users"]
+        token = (
+            await registry.gql(
+                f'mutation {{ authenticate(username: "{DEFAULT_ADMIN}", '
+                f"password: {_graphql_string(DEFAULT_ADMIN_PASSWORDS[0])}) {{ token }} }}"
+            )
+        )["authenticate"]["token"]
+        revoked = await registry.gql(f'mutation {{ revokeToken(token: "{token}") }}')
+        after = await registry.client.post(
+            "/graphql", headers={"Authorization": token}, json={"query": "{ health { ok } }"}
+        )
+    assert listed == [
+        {
+            "name": DEFAULT_ADMIN,
+            "isAdmin": True,
+            "permissions": ["ADMIN", "DOWNLOAD", "SEARCH", "UPLOAD"],
+        }
+    ]
+    assert revoked == {"revokeToken": True}
+    assert after.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def _graphql_string(value: str) -> str:
+    return json.dumps(value)

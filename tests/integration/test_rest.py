@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import httpx
+import pytest
 
 from app.auth.entities import DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORDS
 from app.settings import Settings
@@ -217,3 +219,26 @@ async def test_bad_input_is_a_4xx_and_changes_nothing(settings: Settings, hub: F
         assert many.status_code == 413
         assert hub.requests == []
         assert (await c.post("/artifacts", json=[{"name": "*"}])).json() == []
+
+
+async def test_urls_outside_the_allow_list_never_leave_the_machine(settings: Settings) -> None:
+    """A listener on loopback stands where such a URL points: it must see no connection."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)  # noqa: FBT003 - socket API
+        port = listener.getsockname()[1]
+        async with running_registry(settings) as registry:
+            c = registry.client
+            urls = [
+                f"http://127.0.0.1:{port}/acme/model",
+                f"http://localhost:{port}/a/b",
+                "http://169.254.169.254/latest/meta-data",
+                "https://example.com/a/b",
+            ]
+            answers = [await c.post("/artifact/model", json={"url": u}) for u in urls]
+            stored = await registry.services.artifacts._repo.count()
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    assert [a.status_code for a in answers] == [400] * len(urls)
+    assert stored == 0

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import strawberry
+
+from app.auth.entities import Permission as DomainPermission
+from schema.auth.mutations import User
+from schema.context import GraphQLInfo
+
+
+@strawberry.type
+class AuthQueries:
+    @strawberry.field(description="Every user (admin).")
+    async def users(self, info: GraphQLInfo) -> list[User]:
+        actor = info.context.require(DomainPermission.ADMIN)
+        return [
+            User(name=u.name, is_admin=u.is_admin, permissions=sorted(u.permissions))
+            for u in await info.context.services.auth.users(actor)
+        ]
