@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 
 from app.artifacts.repository import ArtifactRepository, to_document
+from app.auth.entities import DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORDS
 from app.embedded import free_port, stop
 from app.rating.entities import Rating
 from app.storage import mongo
@@ -120,6 +121,17 @@ def registry_process(mongo_url: str, redis_url: str, database: str, work: Path) 
         stop(proc)
 
 
+def admin_token(url: str) -> str:
+    login = {
+        "user": {"name": DEFAULT_ADMIN, "is_admin": True},
+        "secret": {"password": DEFAULT_ADMIN_PASSWORDS[0]},
+    }
+    answer = httpx.put(f"{url}/authenticate", json=login, timeout=30)
+    answer.raise_for_status()
+    token: str = answer.json()
+    return token
+
+
 def measure(client: httpx.Client, query: str, count: int) -> list[float]:
     samples = []
     for _ in range(count):
@@ -154,7 +166,9 @@ def main(count: int, requests: int, external_mongo: str | None) -> None:
             asyncio.run(seed(mongo_url, database, count))
             with (
                 registry_process(mongo_url, redis_url, database, work) as url,
-                httpx.Client(base_url=url, timeout=60) as client,
+                httpx.Client(
+                    base_url=url, timeout=60, headers={"X-Authorization": admin_token(url)}
+                ) as client,
             ):
                 deep = (count // CHAIN) * CHAIN - 1  # the last model of the last full chain
                 queries = {
