@@ -78,6 +78,10 @@ class AuthService:
             raise AuthenticationError("the access token's user no longer exists")
         return Principal(user.name, user.is_admin, user.permissions)
 
+    async def admins(self, names: set[str]) -> set[str]:
+        """Which of these users are admins (for records that name users)."""
+        return {u.name for u in await self._repo.list_users() if u.is_admin and u.name in names}
+
     async def revoke(self, token: str) -> bool:
         return await self._repo.delete_token(_digest(_strip_scheme(token)))
 

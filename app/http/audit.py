@@ -40,9 +40,10 @@ async def artifact_audit(
 ) -> list[dict[str, Any]]:
     await typed(services, artifact_type, id)
     page = await services.audit.page(id, first=MAX_PAGE_SIZE, reader=principal.name)
+    admins = await services.auth.admins({e.user for e in page.entries})
     return [
         {
-            "user": {"name": e.user, "is_admin": False},
+            "user": {"name": e.user, "is_admin": e.user in admins},
             "date": e.date.isoformat().replace("+00:00", "Z"),
             "artifact": {"name": e.artifact.name, "id": e.artifact.id, "type": e.artifact.type},
             "action": e.action.value,

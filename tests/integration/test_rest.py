@@ -111,6 +111,7 @@ async def test_a_full_session(settings: Settings) -> None:  # noqa: PLR0915 - on
         actions = [e["action"] for e in audit]
         assert actions[0] == "CREATE"
         assert {"DOWNLOAD", "RATE"} <= set(actions)
+        assert audit[0]["user"] == {"name": DEFAULT_ADMIN, "is_admin": True}
 
         update = {"metadata": code["metadata"], "data": {"url": WHISPER_CODE + "/tree/main"}}
         updated = await c.put(f"/artifacts/code/{cid}", json=update)
