@@ -53,14 +53,19 @@ class Served:
             stderr=subprocess.DEVNULL,
         )
         self.url = f"http://127.0.0.1:{self.port}"
-        self._wait_healthy()
-        login = {
-            "user": {"name": DEFAULT_ADMIN, "is_admin": True},
-            "secret": {"password": DEFAULT_ADMIN_PASSWORDS[0]},
-        }
-        answer = httpx.put(f"{self.url}/authenticate", json=login, timeout=10)
-        assert answer.status_code == 200, answer.text
-        self.token: str = answer.json()
+        try:
+            self._wait_healthy()
+            login = {
+                "user": {"name": DEFAULT_ADMIN, "is_admin": True},
+                "secret": {"password": DEFAULT_ADMIN_PASSWORDS[0]},
+            }
+            answer = httpx.put(f"{self.url}/authenticate", json=login, timeout=10)
+            assert answer.status_code == 200, answer.text
+            self.token: str = answer.json()
+        except BaseException:
+            self.proc.kill()  # a server that failed to come up must not outlive the test
+            self.proc.wait()
+            raise
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + 30
