@@ -43,6 +43,7 @@ from app.storage import mongo
 from app.storage.local import LocalBlobStore
 from app.storage.s3 import S3BlobStore
 from app.system.service import HealthService
+from app.upstream.cache import UpstreamCache
 from app.upstream.clients import Upstream, UpstreamConfig
 from app.upstream.http import RetryPolicy, open_upstream_http
 
@@ -100,6 +101,10 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 hf_token=_secret(settings.hf_token),
                 github_api_url=settings.github_api_url,
                 github_token=_secret(settings.github_token),
+            ),
+            UpstreamCache(
+                ttl_seconds=settings.upstream_cache_seconds,
+                max_bytes=settings.upstream_cache_mb * 1024 * 1024,
             ),
         )
         yield Resources(

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     upstream_timeout_seconds: float = Field(default=20.0, gt=0)
     upstream_max_attempts: int = Field(default=3, ge=1, le=10)
     upstream_max_retry_after_seconds: float = Field(default=30.0, ge=0)
+    #: How long a linked dataset or code repo fetched by one ingest may serve the next ones
+    #: of the same process; 0 reads everything upstream every time.
+    upstream_cache_seconds: float = Field(default=300.0, ge=0)
+    upstream_cache_mb: int = Field(default=64, ge=0)
 
     # Base URL clients use to reach this registry; download links of the local blob store
     # are built on it. `tmr serve` fills it from --host/--port when unset.

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
 from typing import Any, TypedDict, cast
 
+from app.rating.licenses import load_license_index
 from app.resources import build_services, open_resources
 from app.services import Services
 from app.settings import Settings
@@ -24,6 +26,8 @@ def startup_for(settings: Settings, max_tries: int) -> Any:  # noqa: ANN401 - ar
         stack = AsyncExitStack()
         resources = await stack.enter_async_context(open_resources(settings))
         ctx["services"] = await build_services(resources)
+        # Loaded here rather than by the first ingest, which would stall every other one.
+        await asyncio.to_thread(load_license_index)
         ctx["exit_stack"] = stack
         ctx["max_tries"] = max_tries
         # Leave the store step room inside arq's job timeout.

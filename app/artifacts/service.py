@@ -117,9 +117,10 @@ class ArtifactService:
             return existing
         if new.replaces and existing is None:
             raise ArtifactNotFoundError(new.id)
-        other = await self._repo.find_by_source(new.source.key)
-        if other is not None and not (new.replaces and other.id == new.id):
-            raise DuplicateSourceError(new.source.key, other.id)
+        if new.replaces:  # a new artifact's clash is caught by the insert, on a unique index
+            other = await self._repo.find_by_source(new.source.key)
+            if other is not None and other.id != new.id:
+                raise DuplicateSourceError(new.source.key, other.id)
         created_at = utcnow() if existing is None else existing.created_at
         record = {
             "id": new.id,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from app.artifacts.entities import ArtifactType
 from app.audit.entities import AuditAction, AuditedArtifact, AuditEntry, AuditPage
 from app.storage.mongo import Database, Document, next_sequence
+
+_DUPLICATE_KEY = 11000
 
 
 class AuditRepository:
@@ -19,21 +23,26 @@ class AuditRepository:
         await self._entries.create_index("seq", unique=True)
         await self._entries.create_index([("artifact.id", ASCENDING), ("seq", DESCENDING)])
 
-    async def next_seq(self) -> int:
+    async def next_seqs(self, count: int) -> range:
         # A counter rather than ObjectIds: it orders entries across processes, and cursors
         # made from it stay valid for ever.
-        return await next_sequence(self._db, "audit")
+        last = await next_sequence(self._db, "audit", count)
+        return range(last - count + 1, last + 1)
 
-    async def insert(self, entry: AuditEntry, *, key: str | None = None) -> bool:
-        """Append ``entry``; False when an entry with the same ``key`` is already there
-        (a retried job recording the same event twice)."""
+    async def insert(self, entries: Sequence[tuple[AuditEntry, str | None]]) -> None:
+        """Append ``entries`` (each with its optional key) in one write. An entry whose key is
+        already there is skipped, the others still go in: a retried job recording the same
+        events twice adds nothing."""
         try:
-            await self._entries.insert_one(_to_document(entry, key))
-        except DuplicateKeyError:
-            if key is None:
+            await self._entries.insert_many(
+                [_to_document(entry, key) for entry, key in entries], ordered=False
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if not errors or any(
+                e.get("code") != _DUPLICATE_KEY or entries[e["index"]][1] is None for e in errors
+            ):
                 raise
-            return False
-        return True
 
     async def delete_all(self) -> None:
         await self._entries.delete_many({})

@@ -7,6 +7,8 @@ entry's position, so entries written while a client walks the pages never shift 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from app.audit.entities import (
     AuditAction,
     AuditedArtifact,
@@ -31,15 +33,26 @@ class AuditService:
     ) -> AuditEntry:
         """Append one entry. ``key`` names the event for callers that may run twice (a
         retried job): the second record with the same key adds nothing."""
-        entry = AuditEntry(
-            seq=await self._repo.next_seq(),
-            artifact=artifact,
-            user=user,
-            date=utcnow(),
-            action=action,
-        )
-        await self._repo.insert(entry, key=key)
+        (entry,) = await self.record_each([(action, key)], artifact, user=user)
         return entry
+
+    async def record_each(
+        self,
+        actions: Sequence[tuple[AuditAction, str | None]],
+        artifact: AuditedArtifact,
+        *,
+        user: str,
+    ) -> list[AuditEntry]:
+        """Append one entry per (action, key), in that order, with one counter step and one
+        write: an ingest records CREATE and RATE together."""
+        now = utcnow()
+        seqs = await self._repo.next_seqs(len(actions))
+        entries = [
+            AuditEntry(seq=seq, artifact=artifact, user=user, date=now, action=action)
+            for seq, (action, _) in zip(seqs, actions, strict=True)
+        ]
+        await self._repo.insert([(e, key) for e, (_, key) in zip(entries, actions, strict=True)])
+        return entries
 
     async def reset(self) -> None:
         """Empty the log (a registry reset only: entries are otherwise never removed)."""

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-from app.artifacts.entities import ArtifactType, SourceRef
+from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
 from app.artifacts.errors import DuplicateSourceError
 from app.artifacts.service import ArtifactService, NewArtifact
 from app.artifacts.sources import parse_source
@@ -34,6 +34,7 @@ from app.ports import EventBus, JobName, JobQueue
 from app.rating.entities import GateDecision, MetricScore
 from app.rating.service import RatingService, Scored
 from app.upstream.clients import Upstream
+from app.upstream.session import Subject
 from app.upstream.snapshots import fetch_snapshot
 
 log = logging.getLogger(__name__)
@@ -198,17 +199,25 @@ class IngestService:
         # Only the upstream part is bounded: once fetched, storing runs to its end, so a
         # timeout never leaves a stored artifact behind a FAILED job.
         try:
-            async with asyncio.timeout(time_limit), self._upstream.session() as upstream:
+            async with (
+                asyncio.timeout(time_limit),
+                self._upstream.session(subject=_subject(source)) as upstream,
+            ):
                 snapshot = await fetch_snapshot(source, upstream)
                 if source.type is ArtifactType.MODEL:
                     job = await self._transition(job, IngestState.SCORING)
                     progress = _Progress(self, job)
-                    scored = await self._rating.score(
-                        source.repo_id,
-                        upstream,
-                        self._artifacts.registered_parents,
-                        on_result=progress.record,
-                    )
+                    try:
+                        scored = await self._rating.score(
+                            source.repo_id,
+                            upstream,
+                            self._artifacts.registered_parents,
+                            on_result=progress.record,
+                        )
+                    except BaseException:
+                        progress.abandon()  # the job's outcome supersedes partial results
+                        raise
+                    await progress.drain()
                     job = progress.job
         except TimeoutError:
             raise IngestTimeoutError(time_limit) from None
@@ -253,19 +262,15 @@ class IngestService:
             )
         )
         # Keyed by the job: a retried job that stored the artifact already records nothing new.
-        await self._audit.record(
-            AuditAction.CREATE if job.replaces is None else AuditAction.UPDATE,
-            AuditedArtifact.of(artifact),
-            user=job.requester,
-            key=f"ingest:{job.id}:create",
-        )
-        if rating is not None:  # the model was rated: its scores are part of the record
-            await self._audit.record(
-                AuditAction.RATE,
-                AuditedArtifact.of(artifact),
-                user=job.requester,
-                key=f"ingest:{job.id}:rate",
+        actions = [
+            (
+                AuditAction.CREATE if job.replaces is None else AuditAction.UPDATE,
+                f"ingest:{job.id}:create",
             )
+        ]
+        if rating is not None:  # the model was rated: its scores are part of the record
+            actions.append((AuditAction.RATE, f"ingest:{job.id}:rate"))
+        await self._audit.record_each(actions, AuditedArtifact.of(artifact), user=job.requester)
         return await self._finish(job, IngestState.DONE, stored=True)
 
     async def watch_gate(self) -> AsyncIterator[dict[str, Any]]:
@@ -276,13 +281,11 @@ class IngestService:
                 if event is not None:
                     yield dict(event)
 
-    async def record_score(self, job: IngestJob, score: MetricScore) -> IngestJob:
-        """Publish one metric's result while the job is SCORING. Results are persisted all
+    async def publish_progress(self, job: IngestJob) -> None:
+        """Publish metric results while the job is SCORING. Results are persisted all
         together with the GATED transition: a write per metric would cost more than the
         scoring, and a watcher that reconnects gets them from the next state anyway."""
-        updated = replace(job, scores=(*job.scores, score))
-        await self._events.publish(progress_channel(updated.id), updated.to_event())
-        return updated
+        await self._events.publish(progress_channel(job.id), job.to_event())
 
     async def watch(self, job_id: str) -> AsyncIterator[IngestJob]:
         """The job's current state, then every later state, ending at DONE or FAILED."""
@@ -351,17 +354,40 @@ class IngestService:
 
 
 class _Progress:
-    """Records metric results one at a time: they complete concurrently, and each write
-    builds on the previous one."""
+    """Publishes metric results as they complete. Results arriving while a publish is on its
+    way go out together in the next one, so a burst of results costs one message rather than
+    one each, and every message carries all results so far."""
 
     def __init__(self, service: IngestService, job: IngestJob) -> None:
         self._service = service
-        self._lock = asyncio.Lock()
+        self._publisher: asyncio.Task[None] | None = None
+        self._unpublished = False
         self.job = job
 
     async def record(self, score: MetricScore) -> None:
-        async with self._lock:
-            self.job = await self._service.record_score(self.job, score)
+        self.job = replace(self.job, scores=(*self.job.scores, score))
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._publish())
+        else:
+            self._unpublished = True
+
+    async def drain(self) -> None:
+        """Wait until every result is published, raising what publishing raised."""
+        while self._publisher is not None and not self._publisher.done():
+            await self._publisher
+        if self._publisher is not None:
+            self._publisher.result()
+
+    def abandon(self) -> None:
+        if self._publisher is not None:
+            self._publisher.cancel()
+
+    async def _publish(self) -> None:
+        while True:
+            self._unpublished = False
+            await self._service.publish_progress(self.job)
+            if not self._unpublished:
+                return
 
 
 def _progress(job: IngestJob) -> tuple[int, int]:
@@ -382,6 +408,12 @@ def gate_event(job: IngestJob, decision: GateDecision) -> dict[str, Any]:
 def _rejection_summary(decision: GateDecision) -> str:
     parts = [f"{f.metric} {f.score:.2f} < {f.required:.2f}" for f in decision.failures]
     return "rejected by the quality gate: " + "; ".join(parts)
+
+
+def _subject(source: SourceRef) -> Subject:
+    """The upstream repository an ingest is about: always read fresh, never from the cache."""
+    kind = "github" if source.host is SourceHost.GITHUB else source.type.value
+    return kind, source.repo_id
 
 
 def _check_name(name: str | None) -> None:

@@ -61,7 +61,7 @@ class LicensingService:
     async def _repo_license(self, repo_id: str) -> tuple[str, LicenseInfo]:
         # The licence endpoint answers 404 both for a repo without a licence and for no repo
         # at all; the repo itself tells the two apart. Both requests run at once.
-        async with self._upstream.session() as upstream:
+        async with self._upstream.session(subject=("github", repo_id)) as upstream:
             repo, found = await asyncio.gather(
                 upstream.github.repo(repo_id),
                 upstream.github.license(repo_id),

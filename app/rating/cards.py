@@ -35,6 +35,11 @@ class Card:
     github_repos: tuple[str, ...] = field(default=())  # "owner/repo", in order of appearance
 
     @property
+    def size(self) -> int:
+        """Characters of the card's body: what scoring it walks."""
+        return len(self.body)
+
+    @property
     def words(self) -> int:
         return len(self.body.split())
 

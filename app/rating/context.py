@@ -23,6 +23,12 @@ from app.upstream.clients import UpstreamView
 
 T = TypeVar("T")
 
+#: Work on smaller inputs runs on the event loop: handing it to a thread costs more than it
+#: does (a loop wake-up per result, and contention for the interpreter lock). At 64 KiB a
+#: card takes a few milliseconds to parse; above it, a thread keeps other ingests moving.
+OFF_LOOP_MIN_BYTES = 64 * 1024
+LIST_ITEM_BYTES = 200
+
 
 @dataclass(frozen=True, slots=True)
 class RegisteredParent:
@@ -66,8 +72,11 @@ class ScoringContext:
         return result
 
     @staticmethod
-    async def cpu(fn: Callable[..., T], *args: Any) -> T:  # noqa: ANN401
-        """CPU-bound work (parsing, walking trees) off the event loop."""
+    async def cpu(fn: Callable[..., T], *args: Any, size: int) -> T:  # noqa: ANN401
+        """CPU-bound work (parsing a card, walking a tree) over ``size`` bytes of input
+        (a list counts ``LIST_ITEM_BYTES`` per item): off the event loop when it is large."""
+        if size < OFF_LOOP_MIN_BYTES:
+            return fn(*args)
         return await asyncio.to_thread(fn, *args)
 
     # -- the model ---------------------------------------------------------------------------
@@ -98,7 +107,8 @@ class ScoringContext:
 
     async def card(self) -> Card:
         async def parse() -> Card:
-            return await self.cpu(parse_card, await self.readme())
+            readme = await self.readme()
+            return await self.cpu(parse_card, readme, size=len(readme))
 
         return await self._once("card", parse)
 
@@ -158,7 +168,8 @@ class ScoringContext:
             )
         except UpstreamGatedError:
             body = None  # the dataset exists and its metadata is public; only files are gated
-        card = await self.cpu(parse_card, "" if body is None else body.decode(errors="replace"))
+        text = "" if body is None else body.decode(errors="replace")
+        card = await self.cpu(parse_card, text, size=len(text))
         return DatasetData(repo_id=info.id or repo_id, info=info, card=card)
 
     async def code_repo_id(self) -> str | None:

@@ -140,6 +140,11 @@ def _licensing() -> Licensing:
     return get_spdx_licensing()
 
 
+def load_license_index() -> None:
+    """Load the SPDX licence index now (it takes a while) rather than on first use."""
+    _licensing()
+
+
 def family_of(key: str) -> str | None:
     """The family of one licence key (SPDX id or hub key), None when no pattern knows it."""
     normal = re.sub(r"[\s_]+", "-", key.strip().lower())

@@ -18,10 +18,14 @@ def connect(url: str) -> AsyncMongoClient[Document]:
     )
 
 
-async def next_sequence(db: Database, name: str) -> int:
-    """A counter that only goes up: ids made from it are never reused, even after a reset."""
+async def next_sequence(db: Database, name: str, count: int = 1) -> int:
+    """A counter that only goes up: ids made from it are never reused, even after a reset.
+    Takes ``count`` values at once and returns the last of them."""
     doc = await db["counters"].find_one_and_update(
-        {"_id": name}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        {"_id": name},
+        {"$inc": {"value": count}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
     )
     if doc is None:  # pragma: no cover - upsert with AFTER always returns the document
         raise RuntimeError("counter upsert returned nothing")

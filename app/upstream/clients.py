@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from app.upstream.cache import UpstreamCache
 from app.upstream.github import GitHubClient
-from app.upstream.http import UpstreamHttp, UpstreamSession
+from app.upstream.http import UpstreamHttp
 from app.upstream.huggingface import HuggingFaceClient
+from app.upstream.session import Subject, UpstreamSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,13 +31,18 @@ class UpstreamView:
 
 
 class Upstream:
-    def __init__(self, http: UpstreamHttp, config: UpstreamConfig) -> None:
+    def __init__(
+        self, http: UpstreamHttp, config: UpstreamConfig, cache: UpstreamCache | None = None
+    ) -> None:
         self._http = http
         self._config = config
+        self._cache = UpstreamCache(ttl_seconds=0, max_bytes=0) if cache is None else cache
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[UpstreamView]:
-        session = UpstreamSession(self._http)
+    async def session(self, subject: Subject | None = None) -> AsyncIterator[UpstreamView]:
+        """A view for one ingest about ``subject``, which is always read upstream; what it
+        links to may come from the process's shared cache."""
+        session = UpstreamSession(self._http, self._cache, subject)
         try:
             yield UpstreamView(
                 session=session,

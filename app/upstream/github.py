@@ -7,7 +7,8 @@ from typing import Any
 from urllib.parse import quote
 
 from app.errors import UpstreamError, UpstreamNotFoundError
-from app.upstream.http import Fetched, UpstreamSession
+from app.upstream.http import Fetched
+from app.upstream.session import UpstreamSession
 
 _JSON = "application/vnd.github+json"
 _RAW = "application/vnd.github.raw"
@@ -28,21 +29,23 @@ class GitHubClient:
         return data
 
     async def readme(self, repo_id: str) -> str | None:
-        fetched = await self._get(f"/repos/{_path(repo_id)}/readme", _RAW)
+        fetched = await self._get(f"/repos/{_path(repo_id)}/readme", _RAW, repo_id)
         if fetched.status == 404:  # noqa: PLR2004
             return None
         _raise_for_status(fetched, repo_id)
         return fetched.text()
 
     async def commit_sha(self, repo_id: str, ref: str) -> str:
-        data = await self._json(f"/repos/{_path(repo_id)}/commits/{quote(ref, safe='')}", repo_id)
+        data = await self._json(
+            f"/repos/{_path(repo_id)}/commits/{quote(ref, safe='')}", repo_id, revision=ref
+        )
         if not isinstance(data, dict) or not isinstance(data.get("sha"), str):
             raise UpstreamError(f"GitHub sent no commit for {repo_id}@{ref}")
         return str(data["sha"])
 
     async def license(self, repo_id: str) -> dict[str, Any] | None:
         """The repo's licence object (``license.spdx_id`` etc.); None when it has none."""
-        fetched = await self._get(f"/repos/{_path(repo_id)}/license", _JSON)
+        fetched = await self._get(f"/repos/{_path(repo_id)}/license", _JSON, repo_id)
         if fetched.status == 404:  # noqa: PLR2004
             return None
         _raise_for_status(fetched, repo_id)
@@ -54,7 +57,7 @@ class GitHubClient:
 
     async def commits(self, repo_id: str, ref: str) -> list[dict[str, Any]]:
         return await self._list(
-            f"/repos/{_path(repo_id)}/commits?sha={quote(ref, safe='')}", repo_id
+            f"/repos/{_path(repo_id)}/commits?sha={quote(ref, safe='')}", repo_id, revision=ref
         )
 
     async def closed_pulls(self, repo_id: str) -> list[dict[str, Any]]:
@@ -74,17 +77,23 @@ class GitHubClient:
 
     async def tree(self, repo_id: str, ref: str) -> list[dict[str, Any]]:
         data = await self._json(
-            f"/repos/{_path(repo_id)}/git/trees/{quote(ref, safe='')}?recursive=1", repo_id
+            f"/repos/{_path(repo_id)}/git/trees/{quote(ref, safe='')}?recursive=1",
+            repo_id,
+            revision=ref,
         )
         tree = data.get("tree") if isinstance(data, dict) else None
         return [e for e in tree if isinstance(e, dict)] if isinstance(tree, list) else []
 
-    async def _list(self, path: str, repo_id: str, *, max_pages: int = 3) -> list[dict[str, Any]]:
+    async def _list(
+        self, path: str, repo_id: str, *, max_pages: int = 3, revision: str | None = None
+    ) -> list[dict[str, Any]]:
         """Up to ``max_pages`` pages of 100: enough to judge a repo, bounded in cost."""
         items: list[dict[str, Any]] = []
         joiner = "&" if "?" in path else "?"
         for page in range(1, max_pages + 1):
-            data = await self._json(f"{path}{joiner}per_page=100&page={page}", repo_id)
+            data = await self._json(
+                f"{path}{joiner}per_page=100&page={page}", repo_id, revision=revision
+            )
             if not isinstance(data, list):
                 break
             items.extend(d for d in data if isinstance(d, dict))
@@ -92,13 +101,19 @@ class GitHubClient:
                 break
         return items
 
-    async def _json(self, path: str, repo_id: str) -> Any:  # noqa: ANN401 - JSON is untyped
-        fetched = await self._get(path, _JSON)
+    async def _json(self, path: str, repo_id: str, *, revision: str | None = None) -> Any:  # noqa: ANN401 - JSON is untyped
+        fetched = await self._get(path, _JSON, repo_id, revision)
         _raise_for_status(fetched, repo_id)
         return _decode(fetched, repo_id)
 
-    async def _get(self, path: str, accept: str) -> Fetched:
-        return await self._session.get(f"{self._api}{path}", {**self._headers, "Accept": accept})
+    async def _get(
+        self, path: str, accept: str, repo_id: str, revision: str | None = None
+    ) -> Fetched:
+        return await self._session.get(
+            f"{self._api}{path}",
+            {**self._headers, "Accept": accept},
+            self._session.freshness("github", repo_id, revision),
+        )
 
 
 def _decode(fetched: Fetched, repo_id: str) -> Any:  # noqa: ANN401 - JSON is untyped

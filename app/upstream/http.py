@@ -1,8 +1,6 @@
-"""HTTP to upstream hubs: bounded retries that honour ``Retry-After``, and a per-ingest memo.
-
-One :class:`UpstreamHttp` (one connection pool) lives per process. Each ingest opens an
-:class:`UpstreamSession` on it, whose memo makes every URL fetched at most once per ingest,
-even when several metrics ask for it at the same moment.
+"""HTTP to upstream hubs: bounded retries that honour ``Retry-After``, and a bound on what
+each upstream host sees from this process. One :class:`UpstreamHttp` (one connection pool)
+lives per process; ingests reach it through their own sessions (``app.upstream.session``).
 """
 
 from __future__ import annotations
@@ -95,37 +93,6 @@ class UpstreamHttp:
                 raise UpstreamUnavailableError(f"{_host(url)} answered {fetched.status}")
             log.info("retrying %s after %s in %.2fs", url, fetched.status, delay)
             await asyncio.sleep(delay)
-
-
-class UpstreamSession:
-    """The memo of one ingest: concurrent asks for one URL share a single request."""
-
-    def __init__(self, http: UpstreamHttp) -> None:
-        self._http = http
-        self._memo: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Fetched]] = {}
-
-    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> Fetched:
-        key = (url, tuple(sorted((headers or {}).items())))
-        future = self._memo.get(key)
-        if future is None:
-            future = asyncio.ensure_future(self._http.get(url, headers or {}))
-            self._memo[key] = future
-        # shield: one caller being cancelled (a metric timing out) must not cancel the
-        # request other callers are waiting on.
-        return await asyncio.shield(future)
-
-    @property
-    def fetched_urls(self) -> list[str]:
-        return [url for url, _ in self._memo]
-
-    async def aclose(self) -> None:
-        pending = [f for f in self._memo.values() if not f.done()]
-        for future in pending:
-            future.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for future in self._memo.values():
-            if future.done() and not future.cancelled():
-                future.exception()  # mark retrieved: a failure was already reported
 
 
 @asynccontextmanager

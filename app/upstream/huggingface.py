@@ -14,7 +14,8 @@ from urllib.parse import quote
 from huggingface_hub import DatasetInfo, ModelInfo, hf_hub_url
 
 from app.errors import UpstreamError, UpstreamGatedError, UpstreamNotFoundError
-from app.upstream.http import Fetched, UpstreamSession
+from app.upstream.http import Fetched
+from app.upstream.session import UpstreamSession
 
 
 class HuggingFaceClient:
@@ -46,7 +47,8 @@ class HuggingFaceClient:
             endpoint=self._endpoint,
             repo_type=None if repo_type == "model" else repo_type,
         )
-        fetched = await self._session.get(url, self._headers)
+        freshness = self._session.freshness(repo_type, repo_id, revision)
+        fetched = await self._session.get(url, self._headers, freshness)
         if fetched.status == 404 and _error_code(fetched) == "EntryNotFound":  # noqa: PLR2004
             return None
         _raise_for_status(fetched, repo_id)
@@ -56,7 +58,8 @@ class HuggingFaceClient:
         url = f"{self._endpoint}/api/{kind}/{quote(repo_id, safe='/')}"
         if blobs:
             url += "?blobs=true"
-        fetched = await self._session.get(url, self._headers)
+        freshness = self._session.freshness(kind.removesuffix("s"), repo_id)
+        fetched = await self._session.get(url, self._headers, freshness)
         _raise_for_status(fetched, repo_id)
         try:
             data = json.loads(fetched.content)

@@ -32,8 +32,9 @@ async def repo(mongo_url: str) -> AsyncIterator[AuditRepository]:
 async def append(
     repo: AuditRepository, artifact: AuditedArtifact, action: AuditAction, key: str | None = None
 ) -> AuditEntry:
-    entry = AuditEntry(await repo.next_seq(), artifact, "alice", utcnow(), action)
-    await repo.insert(entry, key=key)
+    (seq,) = await repo.next_seqs(1)
+    entry = AuditEntry(seq, artifact, "alice", utcnow(), action)
+    await repo.insert([(entry, key)])
     return entry
 
 
@@ -65,7 +66,18 @@ async def test_pages_follow_the_cursor(repo: AuditRepository) -> None:
 
 async def test_a_keyed_entry_is_written_once(repo: AuditRepository) -> None:
     await append(repo, ONE, AuditAction.CREATE, key="ingest:j1:create")
-    again = AuditEntry(await repo.next_seq(), ONE, "alice", utcnow(), AuditAction.CREATE)
-    assert not await repo.insert(again, key="ingest:j1:create")
+    # A retried job writes its CREATE again beside a RATE it had not reached: only the
+    # RATE is new.
+    create_seq, rate_seq = await repo.next_seqs(2)
+    again = AuditEntry(create_seq, ONE, "alice", utcnow(), AuditAction.CREATE)
+    rate = AuditEntry(rate_seq, ONE, "alice", utcnow(), AuditAction.RATE)
+    await repo.insert([(again, "ingest:j1:create"), (rate, "ingest:j1:rate")])
     page = await repo.page("1", before=None, limit=10)
-    assert [e.action for e in page.entries] == [AuditAction.CREATE]
+    assert [e.action for e in page.entries] == [AuditAction.RATE, AuditAction.CREATE]
+
+
+async def test_counter_steps_hand_out_consecutive_positions(repo: AuditRepository) -> None:
+    first = await repo.next_seqs(2)
+    second = await repo.next_seqs(3)
+    assert len(first) == 2
+    assert list(second) == list(range(first[-1] + 1, first[-1] + 4))

@@ -98,3 +98,34 @@ async def test_update_refuses_bad_requests(settings: Settings, hub: FakeHub) -> 
     assert taken["updateArtifact"]["error"]["__typename"] == "ConflictError"
     assert as_code["updateArtifact"]["error"]["__typename"] == "ValidationError"
     assert len(hub.requests) == requests_before
+
+
+async def test_a_re_ingest_reads_the_model_afresh_and_shares_what_it_links(
+    settings: Settings, hub: FakeHub
+) -> None:
+    bert = "https://huggingface.co/google-bert/bert-base-uncased"
+    model, code = "/api/models/google-bert/bert-base-uncased", "/repos/google-research/bert"
+    async with running_registry(settings) as registry:
+        artifact_id = await _ingest(registry, bert)
+        first = (hub.count(model), hub.count(code))
+        payload = (await registry.gql(UPDATE, id=artifact_id, url=bert))["updateArtifact"]
+        final = await _finish(registry, payload["job"]["id"])
+    assert final["state"] == "DONE", final
+    assert first == (1, 1)
+    # The model itself is what the update is about: read again. Its linked code repo was
+    # read a moment ago by this worker and is served from the shared cache.
+    assert (hub.count(model), hub.count(code)) == (2, 1)
+
+
+async def test_without_the_shared_cache_every_ingest_reads_its_links(
+    settings: Settings, hub: FakeHub
+) -> None:
+    settings = settings.model_copy(update={"upstream_cache_seconds": 0})
+    bert = "https://huggingface.co/google-bert/bert-base-uncased"
+    code = "/repos/google-research/bert"
+    async with running_registry(settings) as registry:
+        artifact_id = await _ingest(registry, bert)
+        payload = (await registry.gql(UPDATE, id=artifact_id, url=bert))["updateArtifact"]
+        final = await _finish(registry, payload["job"]["id"])
+    assert final["state"] == "DONE", final
+    assert hub.count(code) == 2

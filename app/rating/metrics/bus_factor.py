@@ -21,7 +21,7 @@ import asyncio
 import re
 from typing import Any
 
-from app.rating.context import ScoringContext
+from app.rating.context import LIST_ITEM_BYTES, ScoringContext
 from app.rating.entities import Measured
 from app.rating.metrics.base import Metric, clamp
 from app.rating.metrics.code_quality import missing_repo_note
@@ -121,9 +121,14 @@ async def compute(ctx: ScoringContext) -> Measured:
     code = await ctx.code()
     if code is not None:
         contributors = await ctx.upstream.github.contributors(code.repo_id)
-        return await ctx.cpu(score_contributors, code.repo_id, contributors)
+        return await ctx.cpu(
+            score_contributors,
+            code.repo_id,
+            contributors,
+            size=len(contributors) * LIST_ITEM_BYTES,
+        )
     card, note = await asyncio.gather(ctx.card(), missing_repo_note(ctx))
-    return await ctx.cpu(score_card_authors, card.body, note)
+    return await ctx.cpu(score_card_authors, card.body, note, size=card.size)
 
 
 METRIC = Metric("bus_factor", compute)

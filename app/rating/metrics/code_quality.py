@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.rating.context import ScoringContext
+from app.rating.context import LIST_ITEM_BYTES, ScoringContext
 from app.rating.entities import Measured
 from app.rating.metrics.base import Metric, clamp
 
@@ -190,7 +190,9 @@ async def compute(ctx: ScoringContext) -> Measured:
             "There is no code repository to judge, so code quality scores 0.",
         )
     tree, reference = await asyncio.gather(ctx.code_tree(), ctx.reference_time())
-    return await ctx.cpu(score_repo, code.repo_id, code.repo, tree, reference)
+    return await ctx.cpu(
+        score_repo, code.repo_id, code.repo, tree, reference, size=len(tree) * LIST_ITEM_BYTES
+    )
 
 
 METRIC = Metric("code_quality", compute)

@@ -113,7 +113,7 @@ async def compute(ctx: ScoringContext) -> Measured:
         github_linked=list(card.github_repos),
         blocks=list(card.code_blocks),
     )
-    return await ctx.cpu(score_links, links)
+    return score_links(links)
 
 
 METRIC = Metric("dataset_and_code_score", compute)

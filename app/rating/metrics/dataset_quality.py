@@ -164,7 +164,8 @@ def facts_of(data: DatasetData) -> DatasetFacts:
 
 async def compute(ctx: ScoringContext) -> Measured:
     named, datasets = await asyncio.gather(ctx.dataset_ids(), ctx.datasets())
-    return await ctx.cpu(score_datasets, named, [facts_of(d) for d in datasets])
+    size = sum(d.card.size for d in datasets)
+    return await ctx.cpu(score_datasets, named, [facts_of(d) for d in datasets], size=size)
 
 
 METRIC = Metric("dataset_quality", compute)

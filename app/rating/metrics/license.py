@@ -72,8 +72,8 @@ async def compute(ctx: ScoringContext) -> Measured:
     card_data = info.card_data
     # huggingface_hub leaves CardData.to_dict unannotated; it returns the front matter dict.
     metadata = card_data.to_dict() if card_data is not None else {}  # type: ignore[no-untyped-call]
-    # license-expression parsing is CPU work (and loads its licence index once).
-    return await ctx.cpu(score_license, metadata, list(info.tags or []))
+    # Parsing is memoized and the licence index is loaded when the worker starts.
+    return score_license(metadata, list(info.tags or []))
 
 
 METRIC = Metric("license", compute)

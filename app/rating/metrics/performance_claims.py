@@ -128,7 +128,7 @@ def score_claims(card: Card, hub_model_index: Any) -> Measured:  # noqa: ANN401 
 async def compute(ctx: ScoringContext) -> Measured:
     card = await ctx.card()
     info = await ctx.info()
-    return await ctx.cpu(score_claims, card, getattr(info, "model_index", None))
+    return await ctx.cpu(score_claims, card, getattr(info, "model_index", None), size=card.size)
 
 
 METRIC = Metric("performance_claims", compute)

@@ -148,6 +148,7 @@ async def compute(ctx: ScoringContext) -> Measured:
         card,
         str(pipeline_tag) if pipeline_tag else None,
         str(library_name) if library_name else None,
+        size=card.size,
     )
 
 

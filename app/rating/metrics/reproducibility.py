@@ -236,7 +236,8 @@ def score_snippets(blocks: Sequence[CodeBlock], model_id: str) -> Measured:
 
 async def compute(ctx: ScoringContext) -> Measured:
     card = await ctx.card()
-    return await ctx.cpu(score_snippets, card.code_blocks, ctx.model_id)
+    size = sum(len(b.code) for b in card.code_blocks)
+    return await ctx.cpu(score_snippets, card.code_blocks, ctx.model_id, size=size)
 
 
 METRIC = Metric("reproducibility", compute)

@@ -25,7 +25,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from app.rating.context import ScoringContext
+from app.rating.context import LIST_ITEM_BYTES, ScoringContext
 from app.rating.entities import Measured
 from app.rating.metrics.base import Metric, clamp
 from app.rating.metrics.bus_factor import is_bot
@@ -168,7 +168,10 @@ async def compute(ctx: ScoringContext) -> Measured:
         for p, r, f in zip(sample, reviews, files, strict=True)
     ]
     start = window_size(commits, sample)
-    return await ctx.cpu(score_history, code.repo_id, commits, pulls, start)
+    items = len(commits) + sum(len(p.reviews) + len(p.files) for p in pulls)
+    return await ctx.cpu(
+        score_history, code.repo_id, commits, pulls, start, size=items * LIST_ITEM_BYTES
+    )
 
 
 METRIC = Metric("reviewedness", compute)

@@ -1,0 +1,64 @@
+"""What one ingest (or one licence check) sees of upstream: a memo that makes every URL fetched
+at most once, even when several metrics ask for it at the same moment, over the process's
+shared cache and connection pool."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from app.upstream.cache import CacheKey, Freshness, UpstreamCache, is_commit_id
+from app.upstream.http import Fetched, UpstreamHttp
+
+#: Which upstream repository a session is about: ("model" | "dataset" | "github", repo id).
+Subject = tuple[str, str]
+
+
+class UpstreamSession:
+    def __init__(
+        self, http: UpstreamHttp, cache: UpstreamCache, subject: Subject | None = None
+    ) -> None:
+        self._http = http
+        self._cache = cache
+        self._subject = None if subject is None else (subject[0], subject[1].lower())
+        self._memo: dict[CacheKey, asyncio.Future[Fetched]] = {}
+
+    def freshness(self, kind: str, repo_id: str, revision: str | None = None) -> Freshness:
+        """How a request about ``repo_id`` may be served: the session's subject is read
+        upstream, a commit-addressed answer is immutable, anything else is a linked resource."""
+        if is_commit_id(revision):
+            return Freshness.PINNED
+        if (kind, repo_id.lower()) == self._subject:
+            return Freshness.LIVE
+        return Freshness.LINKED
+
+    async def get(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        freshness: Freshness = Freshness.LIVE,
+    ) -> Fetched:
+        sent = dict(headers or {})
+        key: CacheKey = (url, tuple(sorted(sent.items())))
+        future = self._memo.get(key)
+        if future is None:
+            future = asyncio.ensure_future(
+                self._cache.get(key, freshness, lambda: self._http.get(url, sent))
+            )
+            self._memo[key] = future
+        # shield: one caller being cancelled (a metric timing out) must not cancel the
+        # request other callers are waiting on.
+        return await asyncio.shield(future)
+
+    @property
+    def fetched_urls(self) -> list[str]:
+        return [url for url, _ in self._memo]
+
+    async def aclose(self) -> None:
+        pending = [f for f in self._memo.values() if not f.done()]
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for future in self._memo.values():
+            if future.done() and not future.cancelled():
+                future.exception()  # mark retrieved: a failure was already reported
