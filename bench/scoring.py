@@ -2,7 +2,12 @@
 worker copes with 50 concurrent ingests. Everything runs locally against the fake hub with an
 injected latency per request; the figures printed are ratios measured in this one run.
 
-    uv run python bench/scoring.py [--latency 0.1] [--ingests 50]
+    uv run python bench/scoring.py [--latency 0.1] [--ingests 50] [--no-shared-cache]
+
+One ingest and the 50 concurrent ones each run on a freshly started worker, warmed up by an
+ingest of an unrelated model: both start with connections open and nothing of the measured
+models in the worker's shared upstream cache. The 50 are copies of one model under new names,
+so they link the same code repo and datasets, as a family of fine-tunes does.
 """
 
 from __future__ import annotations
@@ -37,22 +42,23 @@ from tests.support.registry import PUBLIC_URL, Registry, running_registry
 from tests.support.servers import mongo_server, redis_server
 
 MODEL = "google-bert/bert-base-uncased"
+#: Warms a fresh worker up without touching anything the measured ingests link to.
+WARM_UP_MODEL = "openai/whisper-tiny"
 CRITICAL_PATH = 6
 
 
-def clone_fixtures(target: Path, count: int) -> list[str]:
-    """The fixtures plus ``count`` copies of the model under new ids, so that concurrent
-    ingests are of distinct sources (the registry runs one ingest per source)."""
-    shutil.copytree(DEFAULT_FIXTURES, target)
-    source = target / "hf" / "models" / MODEL
+def clone_model(fixtures: Path, model: str, prefix: str, count: int) -> list[str]:
+    """``count`` copies of a fixture model under new ids, so that concurrent ingests are of
+    distinct sources (the registry runs one ingest per source)."""
+    source = fixtures / "hf" / "models" / model
     ids = []
     for i in range(count):
-        repo_id = f"bench-org/bert-copy-{i:03d}"
-        dest = target / "hf" / "models" / repo_id
+        repo_id = f"bench-org/{prefix}-{i:03d}"
+        dest = fixtures / "hf" / "models" / repo_id
         shutil.copytree(source, dest)
         info = json.loads((dest / "info.json").read_text())
         info["id"] = info["modelId"] = repo_id
-        info["_id"] = f"{i:024x}"
+        info["_id"] = f"{prefix}{i}".encode().hex()[:24].ljust(24, "0")
         (dest / "info.json").write_text(json.dumps(info))
         ids.append(repo_id)
     return ids
@@ -134,7 +140,7 @@ async def critical_path_once(http: UpstreamHttp, hub: RemoteHub) -> None:
 
 
 @contextmanager
-def worker_process(settings: Settings, log_file: Path) -> Iterator[None]:
+def worker_process(settings: Settings, log_file: Path) -> Iterator[int]:
     """`tmr worker` as deployed: a process of its own beside the API."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
     env |= {
@@ -147,6 +153,7 @@ def worker_process(settings: Settings, log_file: Path) -> Iterator[None]:
         "TMR_GITHUB_API_URL": settings.github_api_url,
         "TMR_GATE_ENABLED": str(settings.gate_enabled).lower(),
         "TMR_WORKER_MAX_JOBS": str(settings.worker_max_jobs),
+        "TMR_UPSTREAM_CACHE_SECONDS": str(settings.upstream_cache_seconds),
     }
     with log_file.open("wb") as out:
         proc = subprocess.Popen(
@@ -156,9 +163,38 @@ def worker_process(settings: Settings, log_file: Path) -> Iterator[None]:
             stderr=subprocess.STDOUT,
         )
     try:
-        yield
+        yield proc.pid
     finally:
         stop(proc)
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time used so far by this process and each process it started, by command line
+    (Linux /proc; empty elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    mine = str(os.getpid())
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except (OSError, IndexError):
+            continue
+        if entry.name == mine or fields[1] == mine:  # fields[1] is the parent's pid
+            used[_role(command)] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
+def _role(command: str) -> str:
+    for needle, role in (
+        ("tmr worker", "worker"),
+        ("nx-27017", "MongoDB (nx-27017)"),
+        ("fakehub", "fake hub"),
+        ("redis-server", "Redis"),
+    ):
+        if needle in command:
+            return role
+    return "bench client (API side)"
 
 
 async def ingest_all(registry: Registry, repo_ids: list[str]) -> float:
@@ -177,12 +213,35 @@ async def ingest_all(registry: Registry, repo_ids: list[str]) -> float:
     return time.perf_counter() - start
 
 
-async def main(latency: float, count: int) -> None:
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    cpu: dict[str, float]
+
+
+async def on_fresh_worker(
+    settings: Settings, work: Path, warm_up: str, repo_ids: list[str]
+) -> Measured:
+    """Start a worker, warm it up with one unrelated ingest, then time ``repo_ids`` ingested
+    at once, with the CPU each process used meanwhile."""
+    with worker_process(settings, work / "worker.log"):
+        async with running_registry(settings, worker=False) as registry:
+            await ingest_all(registry, [warm_up])
+            before = cpu_seconds()
+            seconds = await ingest_all(registry, repo_ids)
+            after = cpu_seconds()
+    return Measured(seconds, {k: v - before.get(k, 0.0) for k, v in after.items()})
+
+
+async def main(latency: float, count: int, *, shared_cache: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        ids = clone_fixtures(work / "fixtures", count + 2)
+        fixtures = work / "fixtures"
+        shutil.copytree(DEFAULT_FIXTURES, fixtures)
+        ids = clone_model(fixtures, MODEL, "bert-copy", count + 1)
+        warm_ups = clone_model(fixtures, WARM_UP_MODEL, "warm-up", 2)
         with (
-            hub_process(work / "fixtures", latency, work) as hub,
+            hub_process(fixtures, latency, work) as hub,
             redis_server(work) as redis_url,
             mongo_server(work) as mongo_url,
         ):
@@ -200,12 +259,10 @@ async def main(latency: float, count: int) -> None:
                 public_url=PUBLIC_URL,
                 gate_enabled=False,
                 worker_max_jobs=max(count, 1),
+                upstream_cache_seconds=300 if shared_cache else 0,
             )
-            with worker_process(settings, work / "worker.log"):
-                async with running_registry(settings, worker=False) as registry:
-                    await ingest_all(registry, ids[:1])  # warm-up: the worker starts
-                    one = await ingest_all(registry, ids[1:2])
-                    many = await ingest_all(registry, ids[2:])
+            one = await on_fresh_worker(settings, work, warm_ups[0], ids[:1])
+            many = await on_fresh_worker(settings, work, warm_ups[1], ids[1:])
     print(f"upstream latency injected: {latency * 1000:.0f} ms per request")
     print(f"(a) engine, one model, metrics concurrent : {a:7.3f} s")
     print(f"(b) same metrics one after another         : {b:7.3f} s   (b)/(a) = {b / a:5.2f}")
@@ -214,17 +271,32 @@ async def main(latency: float, count: int) -> None:
         f"(a)/(c) = {a / c:5.2f}"
         "   target <= 1.3"
     )
-    print(f"one ingest end to end                      : {one:7.3f} s")
+    print(f"shared upstream cache in the worker        : {'on' if shared_cache else 'off'}")
+    print(f"one ingest end to end                      : {one.seconds:7.3f} s")
     print(
-        f"{count} concurrent ingests, one worker        : {many:7.3f} s   ratio = "
-        f"{many / one:5.2f}   target <= 2"
+        f"{count} concurrent ingests, one worker        : {many.seconds:7.3f} s   ratio = "
+        f"{many.seconds / one.seconds:5.2f}   target <= 2"
     )
+    if many.cpu:
+        print(f"CPU used during the {count} ingests, per ingest:")
+        for role, seconds in sorted(many.cpu.items(), key=lambda kv: -kv[1]):
+            print(f"  {role:<26} {seconds / count * 1000:6.1f} ms")
+        total = sum(many.cpu.values())
+        print(
+            f"  {'all processes':<26} {total / count * 1000:6.1f} ms "
+            f"({total:.2f} s of CPU on {os.cpu_count()} cores)"
+        )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--ingests", type=int, default=50)
+    parser.add_argument(
+        "--no-shared-cache",
+        action="store_true",
+        help="every ingest reads its linked repos upstream (TMR_UPSTREAM_CACHE_SECONDS=0)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main(args.latency, args.ingests))
+    asyncio.run(main(args.latency, args.ingests, shared_cache=not args.no_shared_cache))

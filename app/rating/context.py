@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from huggingface_hub import DatasetInfo, ModelInfo
 from app.errors import UpstreamError, UpstreamGatedError
 from app.rating.cards import Card, parse_card
 from app.rating.links import ParentLink, linked_code_repo, linked_datasets, parent_links
+from app.upstream.cache import is_commit_id
 from app.upstream.clients import UpstreamView
 
 T = TypeVar("T")
@@ -42,6 +44,27 @@ class RegisteredParent:
 ParentLookup = Callable[[list[str]], Awaitable[list[RegisteredParent]]]
 
 
+class LinkedCards:
+    """Parsed cards of linked datasets at a commit, shared by the ingests of a process: many
+    models name the same few datasets, whose cards (front matter listing hundreds of configs)
+    cost more to parse than anything else in a model's scoring. A commit's card never changes."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self._max_entries = max_entries
+        self._cards: OrderedDict[tuple[str, str], Card] = OrderedDict()
+
+    def get(self, repo_id: str, commit: str) -> Card | None:
+        card = self._cards.get((repo_id.lower(), commit))
+        if card is not None:
+            self._cards.move_to_end((repo_id.lower(), commit))
+        return card
+
+    def put(self, repo_id: str, commit: str, card: Card) -> None:
+        self._cards[(repo_id.lower(), commit)] = card
+        while len(self._cards) > self._max_entries:
+            self._cards.popitem(last=False)
+
+
 @dataclass(frozen=True, slots=True)
 class DatasetData:
     repo_id: str
@@ -57,10 +80,17 @@ class CodeRepoData:
 
 
 class ScoringContext:
-    def __init__(self, model_id: str, upstream: UpstreamView, parents: ParentLookup) -> None:
+    def __init__(
+        self,
+        model_id: str,
+        upstream: UpstreamView,
+        parents: ParentLookup,
+        linked_cards: LinkedCards | None = None,
+    ) -> None:
         self.model_id = model_id
         self.upstream = upstream
         self._lookup_parents = parents
+        self._linked_cards = LinkedCards() if linked_cards is None else linked_cards
         self._memo: dict[str, asyncio.Future[Any]] = {}
 
     async def _once(self, key: str, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -162,14 +192,19 @@ class ScoringContext:
             info, _ = await self.upstream.hf.dataset_info(repo_id, file_sizes=False)
         except UpstreamError:
             return None
-        try:
-            body = await self.upstream.hf.file(
-                repo_id, "README.md", revision=info.sha or "main", repo_type="dataset"
-            )
-        except UpstreamGatedError:
-            body = None  # the dataset exists and its metadata is public; only files are gated
-        text = "" if body is None else body.decode(errors="replace")
-        card = await self.cpu(parse_card, text, size=len(text))
+        commit = info.sha if is_commit_id(info.sha) else None
+        card = None if commit is None else self._linked_cards.get(repo_id, commit)
+        if card is None:
+            try:
+                body = await self.upstream.hf.file(
+                    repo_id, "README.md", revision=info.sha or "main", repo_type="dataset"
+                )
+            except UpstreamGatedError:
+                body = None  # the dataset exists and its metadata is public; only files are gated
+            text = "" if body is None else body.decode(errors="replace")
+            card = await self.cpu(parse_card, text, size=len(text))
+            if commit is not None:
+                self._linked_cards.put(repo_id, commit, card)
         return DatasetData(repo_id=info.id or repo_id, info=info, card=card)
 
     async def code_repo_id(self) -> str | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.artifacts.entities import ParentLink
-from app.rating.context import ParentLookup, RegisteredParent, ScoringContext
+from app.rating.context import LinkedCards, ParentLookup, RegisteredParent, ScoringContext
 from app.rating.engine import OnResult, score_all
 from app.rating.entities import GateDecision, Rating
 from app.rating.gate import GatePolicy
@@ -42,6 +42,7 @@ class RatingService:
         self._metrics = tuple(metrics)
         self._policy = policy
         self._metric_timeout = metric_timeout
+        self._linked_cards = LinkedCards()
 
     @property
     def policy(self) -> GatePolicy:
@@ -54,7 +55,7 @@ class RatingService:
         lookup: ParentLookup,
         on_result: OnResult | None = None,
     ) -> Scored:
-        ctx = ScoringContext(model_id, upstream, lookup)
+        ctx = ScoringContext(model_id, upstream, lookup, self._linked_cards)
         scores = await score_all(
             ctx, self._metrics, metric_timeout=self._metric_timeout, on_result=on_result
         )
