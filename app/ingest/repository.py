@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -38,10 +39,13 @@ class IngestJobRepository:
         job: IngestJob,
         state: IngestState,
         now: datetime,
+        *,
+        via: Sequence[IngestState] = (),
         **changes: Any,  # noqa: ANN401
     ) -> IngestJob | None:
-        """Move a live job to ``state`` with ``changes`` to its fields: a compare-and-set on
-        ``seq``, so concurrent writers never lose a step. None if the job is finished."""
+        """Move a live job to ``state`` (through ``via`` first, each a step of its history)
+        with ``changes`` to its fields: a compare-and-set on ``seq``, so concurrent writers
+        never lose a step. None if the job is finished."""
         current: IngestJob | None = job
         for _ in range(_CAS_ATTEMPTS):
             if current is None or current.state.terminal:
@@ -49,9 +53,9 @@ class IngestJobRepository:
             updated = replace(
                 current,
                 state=state,
-                seq=current.seq + 1,
+                seq=current.seq + len(via) + 1,
                 updated_at=now,
-                history=(*current.history, StateChange(state, now)),
+                history=(*current.history, *(StateChange(s, now) for s in (*via, state))),
                 **changes,
             )
             # A whole-document replace rather than $set/$push: one code path that every

@@ -225,9 +225,11 @@ class IngestService:
         if scored is not None:
             decision = self._rating.gate(scored.rating)
             rating = replace(scored.rating, gate=decision)
+            # A passed model goes on to STORING in the same write as GATED.
             job = await self._transition(
                 job,
-                IngestState.GATED,
+                IngestState.STORING if decision.passed else IngestState.GATED,
+                via=(IngestState.GATED,) if decision.passed else (),
                 gate=decision,
                 scores=rating.metrics,
                 net_score=rating.net_score,
@@ -246,7 +248,8 @@ class IngestService:
                     IngestState.FAILED,
                     IngestError("gate_rejected", _rejection_summary(decision)),
                 )
-        job = await self._transition(job, IngestState.STORING)
+        if job.state is not IngestState.STORING:  # an artifact without a rating
+            job = await self._transition(job, IngestState.STORING)
         artifact = await self._artifacts.store(
             NewArtifact(
                 id=job.artifact_id,
@@ -329,7 +332,11 @@ class IngestService:
         raise BackendUnavailableError("could not take the ingest lock for this source")
 
     async def _finish(
-        self, job: IngestJob, state: IngestState, error: IngestError | None = None, **fields: object
+        self,
+        job: IngestJob,
+        state: IngestState,
+        error: IngestError | None = None,
+        **fields: Any,  # noqa: ANN401 - entity fields, checked by dataclasses.replace
     ) -> IngestJob:
         job = await self._transition(job, state, error=error, **fields)
         await self._jobs.release_source(job.source_key, job.id)
@@ -340,15 +347,31 @@ class IngestService:
         job: IngestJob,
         state: IngestState,
         error: IngestError | None = None,
+        *,
+        via: tuple[IngestState, ...] = (),
         **fields: Any,  # noqa: ANN401 - entity fields, checked by dataclasses.replace
     ) -> IngestJob:
-        if state not in ALLOWED_TRANSITIONS.get(job.state, frozenset()):
-            raise RuntimeError(f"ingest {job.id}: {job.state} -> {state} is not allowed")
+        """Move the job to ``state``; states in ``via`` are passed through on the way, with
+        one write for all of them and an event for each."""
+        previous = job.state
+        for step in (*via, state):
+            if step not in ALLOWED_TRANSITIONS.get(previous, frozenset()):
+                raise RuntimeError(f"ingest {job.id}: {previous} -> {step} is not allowed")
+            previous = step
         if error is not None:
             fields["error"] = error
-        updated = await self._jobs.transition(job, state, utcnow(), **fields)
+        updated = await self._jobs.transition(job, state, utcnow(), via=via, **fields)
         if updated is None:  # finished meanwhile by another attempt: report what it is now
             return await self.get(job.id)
+        first = len(updated.history) - len(via) - 1
+        for k, step in enumerate(via):  # the job as it stood in each state passed through
+            passed = replace(
+                updated,
+                state=step,
+                seq=updated.seq - len(via) + k,
+                history=updated.history[: first + k + 1],
+            )
+            await self._events.publish(progress_channel(passed.id), passed.to_event())
         await self._events.publish(progress_channel(updated.id), updated.to_event())
         return updated
 

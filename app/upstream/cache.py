@@ -72,6 +72,12 @@ class UpstreamCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def peek(self, key: CacheKey, freshness: Freshness) -> Fetched | None:
+        """The kept answer for ``key`` if one may serve this ask, without waiting."""
+        if not self.enabled or freshness is Freshness.LIVE:
+            return None
+        return self._lookup(key)
+
     async def get(
         self, key: CacheKey, freshness: Freshness, fetch: Callable[[], Awaitable[Fetched]]
     ) -> Fetched:

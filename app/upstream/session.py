@@ -42,10 +42,17 @@ class UpstreamSession:
         key: CacheKey = (url, tuple(sorted(sent.items())))
         future = self._memo.get(key)
         if future is None:
-            future = asyncio.ensure_future(
-                self._cache.get(key, freshness, lambda: self._http.get(url, sent))
-            )
+            kept = self._cache.peek(key, freshness)
+            if kept is not None:  # no task needed for what is already at hand
+                future = asyncio.get_running_loop().create_future()
+                future.set_result(kept)
+            else:
+                future = asyncio.ensure_future(
+                    self._cache.get(key, freshness, lambda: self._http.get(url, sent))
+                )
             self._memo[key] = future
+        if future.done():
+            return future.result()
         # shield: one caller being cancelled (a metric timing out) must not cancel the
         # request other callers are waiting on.
         return await asyncio.shield(future)

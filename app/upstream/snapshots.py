@@ -145,4 +145,6 @@ def _siblings_size(info: ModelInfo | DatasetInfo) -> int:
 
 
 def _json_bytes(value: Any) -> bytes:  # noqa: ANN401 - upstream JSON is untyped
-    return json.dumps(value, indent=2, sort_keys=True, default=str).encode()
+    # On one line: json's C encoder only serves unindented output, and a model's metadata
+    # (every file of the repo) is the largest JSON an ingest writes.
+    return json.dumps(value, sort_keys=True, default=str).encode()

@@ -21,6 +21,7 @@ For each linked dataset that exists on the hub:
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -74,16 +75,18 @@ def sections(body: str) -> dict[str, str]:
     return found
 
 
-def covered_topics(body: str) -> list[str]:
+@functools.lru_cache(maxsize=256)
+def covered_topics(body: str) -> tuple[str, ...]:
+    """Memoized: models share their datasets, and a dataset card is long."""
     texts = sections(body)
-    covered = []
+    covered: list[str] = []
     for topic, words in TOPICS.items():
         for heading, text in texts.items():
             content = _PLACEHOLDER.sub("", text).split()
             if any(w in heading for w in words) and len(content) >= MIN_TOPIC_WORDS:
                 covered.append(topic)
                 break
-    return covered
+    return tuple(covered)
 
 
 def licence_value(metadata: dict[str, Any], tags: list[str]) -> tuple[float, str]:

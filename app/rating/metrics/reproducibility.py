@@ -60,6 +60,9 @@ _PLACEHOLDER = re.compile(
 )
 
 
+_BUILTINS = frozenset(dir(builtins))
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     runs: bool
@@ -86,18 +89,19 @@ def judge(source: str, model_id: str) -> Finding:
     except SyntaxError as exc:
         return Finding(runs=False, facts=(f"syntax error on line {exc.lineno}: {exc.msg}",))
     ids = {model_id.lower(), model_id.rsplit("/", 1)[-1].lower()}
-    constants = _string_assignments(tree)
-    problems = [f"imports {name}, not an installable package" for name in _unknown_imports(tree)]
-    problems += [f"uses {name} without defining or importing it" for name in _undefined(tree)][:1]
+    nodes = list(ast.walk(tree))  # walked once: the checks below each scan every node
+    constants = _string_assignments(nodes)
+    problems = [f"imports {name}, not an installable package" for name in _unknown_imports(nodes)]
+    problems += [f"uses {name} without defining or importing it" for name in _undefined(nodes)][:1]
     problems += [
         f"placeholder {node.value!r}"
-        for node in ast.walk(tree)
+        for node in nodes
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
         and _PLACEHOLDER.search(node.value)
     ][:1]
     loaded, own_loads, others = set[str](), list[str](), list[str]()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Assign) and _loader_call(node.value):
             loaded.update(t.id for t in node.targets if isinstance(t, ast.Name))
         if (call := _loader_call(node)) is None or call is not node:
@@ -111,16 +115,16 @@ def judge(source: str, model_id: str) -> Finding:
         problems.append(
             f"loads a different model: {others[0]!r}" if others else f"never loads {model_id}"
         )
-    elif not _calls_loaded(tree, loaded):
+    elif not _calls_loaded(nodes, loaded):
         problems.append("loads the model but never runs it")
     if problems:
         return Finding(runs=False, facts=tuple(problems))
     return Finding(runs=True, facts=(f"loads {model_id} with {own_loads[0]}() and runs it",))
 
 
-def _unknown_imports(tree: ast.Module) -> list[str]:
+def _unknown_imports(nodes: list[ast.AST]) -> list[str]:
     names: list[str] = []
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -129,10 +133,10 @@ def _unknown_imports(tree: ast.Module) -> list[str]:
     return [t for t in tops if t not in PACKAGES and t not in sys.stdlib_module_names]
 
 
-def _undefined(tree: ast.Module) -> list[str]:
+def _undefined(nodes: list[ast.AST]) -> list[str]:
     """Names read but bound nowhere in the snippet (flow-insensitive: a NameError for sure)."""
-    bound = set(dir(builtins))
-    for node in ast.walk(tree):
+    bound = set(_BUILTINS)
+    for node in nodes:
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             bound.add(node.id)
         elif isinstance(node, ast.alias):
@@ -143,14 +147,14 @@ def _undefined(tree: ast.Module) -> list[str]:
             bound.add(node.arg)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             bound.add(node.name)
-    used = (n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+    used = (n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
     return [name for name in dict.fromkeys(used) if name not in bound]
 
 
-def _string_assignments(tree: ast.Module) -> dict[str, str]:
+def _string_assignments(nodes: list[ast.AST]) -> dict[str, str]:
     """``model_id = "org/name"``: names bound to string literals."""
     found: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Constant):
             continue
         if isinstance(text := node.value.value, str):
@@ -198,8 +202,8 @@ def _model_argument(call: ast.Call, constants: dict[str, str]) -> str | None:
     return None
 
 
-def _calls_loaded(tree: ast.Module, loaded: set[str]) -> bool:
-    for node in ast.walk(tree):
+def _calls_loaded(nodes: list[ast.AST], loaded: set[str]) -> bool:
+    for node in nodes:
         if not isinstance(node, ast.Call):
             continue
         func = node.func

@@ -349,7 +349,7 @@ def _facts(name: str) -> DatasetFacts:
 
 def test_dataset_quality_pure() -> None:
     squad = _facts("rajpurkar/squad")
-    assert dataset_quality.covered_topics(squad.body) == list(dataset_quality.TOPICS)
+    assert dataset_quality.covered_topics(squad.body) == tuple(dataset_quality.TOPICS)
     thin = _facts("bookcorpus/bookcorpus").body  # its provenance is "[More Information Needed]"
     assert "provenance" not in dataset_quality.covered_topics(thin)
     assert dataset_quality.score_datasets(["a/b"], [squad]) == dataset_quality.score_datasets(
