@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
@@ -34,6 +34,12 @@ class RedisEventBus:
 
     async def publish(self, channel: str, event: Event) -> None:
         await self._redis.publish(channel, json.dumps(dict(event), default=str))
+
+    async def publish_many(self, events: Sequence[tuple[str, Event]]) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for channel, event in events:
+                pipe.publish(channel, json.dumps(dict(event), default=str))
+            await pipe.execute()
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[RedisSubscription]:

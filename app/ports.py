@@ -3,7 +3,7 @@ implement them; only ``app.resources`` picks the concrete classes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -70,6 +70,10 @@ class Subscription(Protocol):
 
 class EventBus(Protocol):
     async def publish(self, channel: str, event: Event) -> None: ...
+
+    async def publish_many(self, events: Sequence[tuple[str, Event]]) -> None:
+        """Publish (channel, event) pairs in order, in one round trip."""
+        ...
 
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:
         """The subscription is live once the context is entered, so a caller can subscribe,

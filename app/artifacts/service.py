@@ -41,6 +41,8 @@ class NewArtifact:
     rating: Rating | None = None
     links: ModelLinks | None = None
     replaces: bool = False  # an update of the stored artifact with this id
+    #: A retried ingest may have stored the artifact already; a first attempt cannot have.
+    retried: bool = True
 
 
 class ArtifactService:
@@ -68,7 +70,10 @@ class ArtifactService:
         return await self._repo.find_by_source(source_key)
 
     async def registered_parents(self, repo_ids: list[str]) -> list[RegisteredParent]:
-        """How the registry knows each named parent model: one store round trip."""
+        """How the registry knows each named parent model: one store round trip, none for a
+        model without parents."""
+        if not repo_ids:
+            return []
         found = {a.source.repo_id.lower(): a for a in await self._repo.find_models(repo_ids)}
         parents = []
         for repo_id in repo_ids:
@@ -112,7 +117,7 @@ class ArtifactService:
         failed document write removes the blob; storing the same ingest twice is a no-op.
         An update (``new.replaces``) swaps the document in one write and only then removes
         the previous bundle, so readers always see a complete version."""
-        existing = await self._repo.get(new.id)
+        existing = await self._repo.get(new.id) if new.replaces or new.retried else None
         if existing is not None and existing.ingest_id == new.ingest_id:
             return existing
         if new.replaces and existing is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -30,7 +30,7 @@ from app.ingest.entities import (
 )
 from app.ingest.errors import IngestJobNotFoundError, IngestTimeoutError
 from app.ingest.repository import IngestJobRepository
-from app.ports import EventBus, JobName, JobQueue
+from app.ports import Event, EventBus, JobName, JobQueue
 from app.rating.entities import GateDecision, MetricScore
 from app.rating.service import RatingService, Scored
 from app.upstream.clients import Upstream
@@ -230,11 +230,11 @@ class IngestService:
                 job,
                 IngestState.STORING if decision.passed else IngestState.GATED,
                 via=(IngestState.GATED,) if decision.passed else (),
+                also_publish=[(GATE_CHANNEL, gate_event(job, decision, rating.net_score))],
                 gate=decision,
                 scores=rating.metrics,
                 net_score=rating.net_score,
             )
-            await self._events.publish(GATE_CHANNEL, gate_event(job, decision))
             if not decision.passed:
                 # The artifact never exists: the entry keeps the id the job reserved for it.
                 await self._audit.record(
@@ -262,6 +262,7 @@ class IngestService:
                 rating=rating,
                 links=None if scored is None else scored.links,
                 replaces=job.replaces is not None,
+                retried=job.attempts > 1,
             )
         )
         # Keyed by the job: a retried job that stored the artifact already records nothing new.
@@ -349,10 +350,12 @@ class IngestService:
         error: IngestError | None = None,
         *,
         via: tuple[IngestState, ...] = (),
+        also_publish: Sequence[tuple[str, Event]] = (),
         **fields: Any,  # noqa: ANN401 - entity fields, checked by dataclasses.replace
     ) -> IngestJob:
         """Move the job to ``state``; states in ``via`` are passed through on the way, with
-        one write for all of them and an event for each."""
+        one write for all of them and an event for each, published in one round trip
+        followed by ``also_publish``."""
         previous = job.state
         for step in (*via, state):
             if step not in ALLOWED_TRANSITIONS.get(previous, frozenset()):
@@ -364,15 +367,21 @@ class IngestService:
         if updated is None:  # finished meanwhile by another attempt: report what it is now
             return await self.get(job.id)
         first = len(updated.history) - len(via) - 1
-        for k, step in enumerate(via):  # the job as it stood in each state passed through
-            passed = replace(
+        passed = [  # the job as it stood in each state passed through
+            replace(
                 updated,
                 state=step,
                 seq=updated.seq - len(via) + k,
                 history=updated.history[: first + k + 1],
             )
-            await self._events.publish(progress_channel(passed.id), passed.to_event())
-        await self._events.publish(progress_channel(updated.id), updated.to_event())
+            for k, step in enumerate(via)
+        ]
+        channel = progress_channel(updated.id)
+        events = [(channel, j.to_event()) for j in (*passed, updated)]
+        if len(events) == 1 and not also_publish:
+            await self._events.publish(channel, events[0][1])
+        else:
+            await self._events.publish_many([*events, *also_publish])
         return updated
 
 
@@ -418,12 +427,12 @@ def _progress(job: IngestJob) -> tuple[int, int]:
     return job.seq, len(job.scores)
 
 
-def gate_event(job: IngestJob, decision: GateDecision) -> dict[str, Any]:
+def gate_event(job: IngestJob, decision: GateDecision, net_score: float) -> dict[str, Any]:
     return {
         "job_id": job.id,
         "url": job.url,
         "source_key": job.source_key,
-        "net_score": job.net_score,
+        "net_score": net_score,
         **decision.to_dict(),
     }
 
