@@ -29,7 +29,7 @@ from app.embedded import free_port, stop
 from app.rating.entities import Rating
 from app.storage import mongo
 from tests.support.builders import artifact
-from tests.support.servers import mongo_server, redis_server
+from tests.support.servers import document_store, redis_server
 
 CHAIN = 25  # models per lineage chain: deep enough for a depth-20 walk
 WORDS = (
@@ -147,15 +147,6 @@ def row(name: str, samples: list[float], floor: float) -> str:
     q = statistics.quantiles(samples, n=100)
     p50 = statistics.median(samples)
     return f"{name:<40} {p50:8.2f} {q[94]:8.2f} {q[98]:8.2f}   {p50 / floor:6.1f} x"
-
-
-@contextmanager
-def document_store(work: Path, external: str | None) -> Iterator[str]:
-    if external:
-        yield external
-        return
-    with mongo_server(work) as url:
-        yield url
 
 
 def main(count: int, requests: int, external_mongo: str | None) -> None:

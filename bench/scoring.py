@@ -39,7 +39,7 @@ from app.upstream.clients import Upstream, UpstreamConfig
 from app.upstream.http import RetryPolicy, UpstreamHttp, open_upstream_http
 from tests.fakehub import DEFAULT_FIXTURES
 from tests.support.registry import PUBLIC_URL, Registry, running_registry
-from tests.support.servers import mongo_server, redis_server
+from tests.support.servers import document_store, redis_server
 
 MODEL = "google-bert/bert-base-uncased"
 #: Warms a fresh worker up without touching anything the measured ingests link to.
@@ -233,7 +233,9 @@ async def on_fresh_worker(
     return Measured(seconds, {k: v - before.get(k, 0.0) for k, v in after.items()})
 
 
-async def main(latency: float, count: int, *, shared_cache: bool) -> None:
+async def main(
+    latency: float, count: int, *, shared_cache: bool, external_mongo: str | None
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         fixtures = work / "fixtures"
@@ -243,7 +245,7 @@ async def main(latency: float, count: int, *, shared_cache: bool) -> None:
         with (
             hub_process(fixtures, latency, work) as hub,
             redis_server(work) as redis_url,
-            mongo_server(work) as mongo_url,
+            document_store(work, external_mongo) as mongo_url,
         ):
             async with open_upstream_http(RetryPolicy(2, 5.0), timeout_seconds=30) as http:
                 await engine_once(http, hub)  # warm-up: imports, connections
@@ -252,6 +254,7 @@ async def main(latency: float, count: int, *, shared_cache: bool) -> None:
                 c = await timed(lambda: critical_path_once(http, hub))
             settings = Settings(
                 mongo_url=mongo_url,
+                mongo_database=f"bench_scoring_{int(time.time())}",
                 redis_url=redis_url,
                 data_dir=work / "data",
                 hf_endpoint=hub.url,
@@ -297,6 +300,18 @@ if __name__ == "__main__":
         action="store_true",
         help="every ingest reads its linked repos upstream (TMR_UPSTREAM_CACHE_SECONDS=0)",
     )
+    parser.add_argument(
+        "--mongo-url",
+        default=os.environ.get("TMR_TEST_MONGO_URL"),
+        help="a real MongoDB to measure against (default: nx-27017)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(main(args.latency, args.ingests, shared_cache=not args.no_shared_cache))
+    asyncio.run(
+        main(
+            args.latency,
+            args.ingests,
+            shared_cache=not args.no_shared_cache,
+            external_mongo=args.mongo_url,
+        )
+    )

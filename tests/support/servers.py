@@ -49,6 +49,16 @@ def mongo_server(workdir: Path) -> Iterator[str]:
 
 
 @contextmanager
+def document_store(workdir: Path, external_url: str | None) -> Iterator[str]:
+    """``external_url`` (a real MongoDB, for benchmarks) if given, else nx-27017."""
+    if external_url:
+        yield external_url
+        return
+    with mongo_server(workdir) as url:
+        yield url
+
+
+@contextmanager
 def s3_server(workdir: Path) -> Iterator[str]:
     """SeaweedFS in one process; anonymous access (no identities configured)."""
     weed = shutil.which("weed")
