@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     upstream_max_attempts: int = Field(default=3, ge=1, le=10)
     upstream_max_retry_after_seconds: float = Field(default=30.0, ge=0)
     #: How long a linked dataset or code repo fetched by one ingest may serve the next ones
-    #: of the same process; 0 reads everything upstream every time.
+    #: of the same process; 0 turns the shared cache of upstream answers off.
     upstream_cache_seconds: float = Field(default=300.0, ge=0)
     upstream_cache_mb: int = Field(default=64, ge=0)
 

@@ -17,9 +17,10 @@ from workers.jobs.ingest import run_ingest
 
 class RegistryWorker(Worker):
     """arq's worker, minus a cost that grows with concurrency: a job stays in the queue until
-    it finishes, and arq re-checks every queued job on every poll (three Redis round trips
-    each), including those this worker is running. With 50 running jobs and a 50 ms poll that
-    was thousands of round trips a second; they are skipped here."""
+    it finishes, and whenever a slot is free arq re-checks every queued job on every poll
+    (three Redis round trips each), including those this worker is running. With dozens of
+    running jobs and a 50 ms poll that was hundreds of round trips a second, all the while
+    jobs started and finished; they are skipped here."""
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         await super().start_jobs([j for j in job_ids if not self._running_here(j.decode())])

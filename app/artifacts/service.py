@@ -41,8 +41,6 @@ class NewArtifact:
     rating: Rating | None = None
     links: ModelLinks | None = None
     replaces: bool = False  # an update of the stored artifact with this id
-    #: A retried ingest may have stored the artifact already; a first attempt cannot have.
-    retried: bool = True
 
 
 class ArtifactService:
@@ -117,7 +115,7 @@ class ArtifactService:
         failed document write removes the blob; storing the same ingest twice is a no-op.
         An update (``new.replaces``) swaps the document in one write and only then removes
         the previous bundle, so readers always see a complete version."""
-        existing = await self._repo.get(new.id) if new.replaces or new.retried else None
+        existing = await self._repo.get(new.id)
         if existing is not None and existing.ingest_id == new.ingest_id:
             return existing
         if new.replaces and existing is None:

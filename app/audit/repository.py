@@ -39,9 +39,9 @@ class AuditRepository:
             )
         except BulkWriteError as exc:
             errors = exc.details.get("writeErrors", [])
-            if not errors or any(
-                e.get("code") != _DUPLICATE_KEY or entries[e["index"]][1] is None for e in errors
-            ):
+            if exc.details.get("writeConcernErrors") or not errors:
+                raise
+            if not all(_is_repeated_key(e, entries) for e in errors):
                 raise
 
     async def delete_all(self) -> None:
@@ -61,6 +61,14 @@ class AuditRepository:
     async def latest(self, artifact_id: str) -> AuditEntry | None:
         doc = await self._entries.find_one({"artifact.id": artifact_id}, sort=[("seq", DESCENDING)])
         return None if doc is None else _from_document(doc)
+
+
+def _is_repeated_key(error: Document, entries: Sequence[tuple[AuditEntry, str | None]]) -> bool:
+    """The write error of a keyed entry whose key (its _id) is already in the log."""
+    if error.get("code") != _DUPLICATE_KEY or entries[error["index"]][1] is None:
+        return False
+    pattern = error.get("keyPattern")  # servers that name the index: it must be _id's
+    return pattern is None or "_id" in pattern
 
 
 def _to_document(entry: AuditEntry, key: str | None) -> Document:

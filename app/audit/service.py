@@ -44,7 +44,10 @@ class AuditService:
         user: str,
     ) -> list[AuditEntry]:
         """Append one entry per (action, key), in that order, with one counter step and one
-        write: an ingest records CREATE and RATE together."""
+        write: an ingest records CREATE and RATE together. Returns the entries as written
+        (a keyed one already in the log is left as it was)."""
+        if not actions:
+            return []
         now = utcnow()
         seqs = await self._repo.next_seqs(len(actions))
         entries = [

@@ -29,9 +29,10 @@ from app.ingest.entities import (
     StateChange,
 )
 from app.ingest.errors import IngestJobNotFoundError, IngestTimeoutError
+from app.ingest.progress import ScoreProgress
 from app.ingest.repository import IngestJobRepository
 from app.ports import Event, EventBus, JobName, JobQueue
-from app.rating.entities import GateDecision, MetricScore
+from app.rating.entities import GateDecision
 from app.rating.service import RatingService, Scored
 from app.upstream.clients import Upstream
 from app.upstream.session import Subject
@@ -201,12 +202,15 @@ class IngestService:
         try:
             async with (
                 asyncio.timeout(time_limit),
-                self._upstream.session(subject=_subject(source)) as upstream,
+                # An update reads the links afresh too: the user may have just fixed them.
+                self._upstream.session(
+                    subject=_subject(source), shared_links=job.replaces is None
+                ) as upstream,
             ):
                 snapshot = await fetch_snapshot(source, upstream)
                 if source.type is ArtifactType.MODEL:
                     job = await self._transition(job, IngestState.SCORING)
-                    progress = _Progress(self, job)
+                    progress = ScoreProgress(job, self.publish_progress)
                     try:
                         scored = await self._rating.score(
                             source.repo_id,
@@ -262,7 +266,6 @@ class IngestService:
                 rating=rating,
                 links=None if scored is None else scored.links,
                 replaces=job.replaces is not None,
-                retried=job.attempts > 1,
             )
         )
         # Keyed by the job: a retried job that stored the artifact already records nothing new.
@@ -383,43 +386,6 @@ class IngestService:
         else:
             await self._events.publish_many([*events, *also_publish])
         return updated
-
-
-class _Progress:
-    """Publishes metric results as they complete. Results arriving while a publish is on its
-    way go out together in the next one, so a burst of results costs one message rather than
-    one each, and every message carries all results so far."""
-
-    def __init__(self, service: IngestService, job: IngestJob) -> None:
-        self._service = service
-        self._publisher: asyncio.Task[None] | None = None
-        self._unpublished = False
-        self.job = job
-
-    async def record(self, score: MetricScore) -> None:
-        self.job = replace(self.job, scores=(*self.job.scores, score))
-        if self._publisher is None or self._publisher.done():
-            self._publisher = asyncio.create_task(self._publish())
-        else:
-            self._unpublished = True
-
-    async def drain(self) -> None:
-        """Wait until every result is published, raising what publishing raised."""
-        while self._publisher is not None and not self._publisher.done():
-            await self._publisher
-        if self._publisher is not None:
-            self._publisher.result()
-
-    def abandon(self) -> None:
-        if self._publisher is not None:
-            self._publisher.cancel()
-
-    async def _publish(self) -> None:
-        while True:
-            self._unpublished = False
-            await self._service.publish_progress(self.job)
-            if not self._unpublished:
-                return
 
 
 def _progress(job: IngestJob) -> tuple[int, int]:

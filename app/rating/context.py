@@ -49,7 +49,7 @@ class LinkedCards:
     models name the same few datasets, whose cards (front matter listing hundreds of configs)
     cost more to parse than anything else in a model's scoring. A commit's card never changes."""
 
-    def __init__(self, max_entries: int = 256) -> None:
+    def __init__(self, max_entries: int = 64) -> None:
         self._max_entries = max_entries
         self._cards: OrderedDict[tuple[str, str], Card] = OrderedDict()
 

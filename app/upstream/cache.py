@@ -5,13 +5,14 @@ fine-tunes, a re-scoring) asks for them all at once. Without sharing, every inge
 them, which costs upstream rate limit (GitHub allows 60 anonymous requests an hour) and the
 worker's CPU. What may be shared depends on what a request is for:
 
-* LIVE: what the ingest is about (the model, dataset or repo being ingested) is read upstream
-  every time, so an ingest always sees the artifact as it is now.
-* LINKED: what it links to may be served from here for ``ttl_seconds``.
+* LIVE: what the ingest is about (the model, dataset or repo being ingested), and everything
+  an update reads, is read upstream every time; the answer refreshes what is kept.
+* LINKED: what a new ingest links to may be served from here for ``ttl_seconds``.
 * PINNED: anything addressed by a commit id never changes and is kept until evicted.
 
 Only definite answers are kept (200, and 404 for a file or repo that does not exist); errors
-and rate-limit answers always go upstream again. Concurrent asks for one URL share a request.
+and rate-limit answers always go upstream again. Asks that may share an answer also share a
+request still in flight; a request nobody waits for any more is cancelled.
 """
 
 from __future__ import annotations
@@ -48,6 +49,15 @@ class _Entry:
     expires_at: float  # monotonic seconds; inf for pinned answers
 
 
+@dataclass(slots=True)
+class _Flight:
+    """A request on its way, and how many asks wait for it."""
+
+    future: asyncio.Future[Fetched]
+    freshness: Freshness
+    waiters: int = 0
+
+
 class UpstreamCache:
     """A byte-bounded LRU of upstream answers. ``ttl_seconds=0`` turns sharing off."""
 
@@ -63,7 +73,7 @@ class UpstreamCache:
         self._clock = clock
         self._entries: OrderedDict[CacheKey, _Entry] = OrderedDict()
         self._bytes = 0
-        self._in_flight: dict[CacheKey, asyncio.Future[Fetched]] = {}
+        self._in_flight: dict[CacheKey, _Flight] = {}
 
     @property
     def enabled(self) -> bool:
@@ -83,35 +93,46 @@ class UpstreamCache:
     ) -> Fetched:
         if not self.enabled:
             return await fetch()
+        flight = None
         if freshness is not Freshness.LIVE:
             kept = self._lookup(key)
             if kept is not None:
                 return kept
-            pending = self._in_flight.get(key)
-            if pending is not None:
-                return await asyncio.shield(pending)
-        future = asyncio.ensure_future(fetch())
-        self._in_flight[key] = future
+            flight = self._in_flight.get(key)
+        if flight is None:
+            flight = self._take_off(key, freshness, fetch)
+        flight.waiters += 1
         try:
-            # shield: the asker timing out must not cancel the request others share.
-            fetched = await asyncio.shield(future)
+            # shield: one asker giving up must not cancel the request others wait for.
+            return await asyncio.shield(flight.future)
         finally:
-            if future.done() and self._in_flight.get(key) is future:
-                del self._in_flight[key]
-            elif not future.done():
-                future.add_done_callback(lambda f: self._settle(key, f))
-        self._keep(key, fetched, freshness)
-        return fetched
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.future.done():
+                flight.future.cancel()  # nobody wants the answer any more
 
     def clear(self) -> None:
         self._entries.clear()
         self._bytes = 0
 
-    def _settle(self, key: CacheKey, future: asyncio.Future[Fetched]) -> None:
-        if self._in_flight.get(key) is future:
+    def _take_off(
+        self, key: CacheKey, freshness: Freshness, fetch: Callable[[], Awaitable[Fetched]]
+    ) -> _Flight:
+        flight = _Flight(asyncio.ensure_future(fetch()), freshness)
+        # A LIVE ask replaces a request in flight: the older answer must not be kept over it.
+        self._in_flight[key] = flight
+        flight.future.add_done_callback(lambda _: self._land(key, flight))
+        return flight
+
+    def _land(self, key: CacheKey, flight: _Flight) -> None:
+        """Runs before any asker resumes, so the next ask finds the answer kept."""
+        latest = self._in_flight.get(key) is flight
+        if latest:
             del self._in_flight[key]
-        if not future.cancelled() and future.exception() is None:
-            self._keep(key, future.result(), Freshness.LINKED)
+        future = flight.future
+        if future.cancelled() or future.exception() is not None:
+            return  # the askers see the failure; nothing is kept
+        if latest:
+            self._keep(key, future.result(), flight.freshness)
 
     def _lookup(self, key: CacheKey) -> Fetched | None:
         entry = self._entries.get(key)

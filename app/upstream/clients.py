@@ -39,10 +39,13 @@ class Upstream:
         self._cache = UpstreamCache(ttl_seconds=0, max_bytes=0) if cache is None else cache
 
     @asynccontextmanager
-    async def session(self, subject: Subject | None = None) -> AsyncIterator[UpstreamView]:
-        """A view for one ingest about ``subject``, which is always read upstream; what it
-        links to may come from the process's shared cache."""
-        session = UpstreamSession(self._http, self._cache, subject)
+    async def session(
+        self, subject: Subject | None = None, *, shared_links: bool = False
+    ) -> AsyncIterator[UpstreamView]:
+        """A view for one ingest about ``subject``, which is always read upstream. With
+        ``shared_links``, what it links to may come from the process's shared cache; without,
+        everything not addressed by a commit is read afresh (and refreshes the cache)."""
+        session = UpstreamSession(self._http, self._cache, subject, shared_links=shared_links)
         try:
             yield UpstreamView(
                 session=session,

@@ -16,21 +16,28 @@ Subject = tuple[str, str]
 
 class UpstreamSession:
     def __init__(
-        self, http: UpstreamHttp, cache: UpstreamCache, subject: Subject | None = None
+        self,
+        http: UpstreamHttp,
+        cache: UpstreamCache,
+        subject: Subject | None = None,
+        *,
+        shared_links: bool = False,
     ) -> None:
         self._http = http
         self._cache = cache
         self._subject = None if subject is None else (subject[0], subject[1].lower())
+        self._shared_links = shared_links
         self._memo: dict[CacheKey, asyncio.Future[Fetched]] = {}
 
     def freshness(self, kind: str, repo_id: str, revision: str | None = None) -> Freshness:
-        """How a request about ``repo_id`` may be served: the session's subject is read
-        upstream, a commit-addressed answer is immutable, anything else is a linked resource."""
+        """How a request about ``repo_id`` may be served: a commit-addressed answer never
+        changes; with ``shared_links``, what the session links to (anything but its subject)
+        may come from the shared cache; everything else is read upstream."""
         if is_commit_id(revision):
             return Freshness.PINNED
-        if (kind, repo_id.lower()) == self._subject:
-            return Freshness.LIVE
-        return Freshness.LINKED
+        if self._shared_links and (kind, repo_id.lower()) != self._subject:
+            return Freshness.LINKED
+        return Freshness.LIVE
 
     async def get(
         self,

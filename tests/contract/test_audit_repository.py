@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from pymongo.errors import BulkWriteError
 
 from app.artifacts.entities import ArtifactType
 from app.audit.entities import AuditAction, AuditedArtifact, AuditEntry
@@ -74,6 +75,13 @@ async def test_a_keyed_entry_is_written_once(repo: AuditRepository) -> None:
     await repo.insert([(again, "ingest:j1:create"), (rate, "ingest:j1:rate")])
     page = await repo.page("1", before=None, limit=10)
     assert [e.action for e in page.entries] == [AuditAction.RATE, AuditAction.CREATE]
+
+
+async def test_an_unkeyed_entry_clashing_with_the_log_is_an_error(repo: AuditRepository) -> None:
+    first = await append(repo, ONE, AuditAction.DOWNLOAD)
+    clash = AuditEntry(first.seq, ONE, "bob", utcnow(), AuditAction.DOWNLOAD)  # same position
+    with pytest.raises(BulkWriteError):
+        await repo.insert([(clash, None)])
 
 
 async def test_counter_steps_hand_out_consecutive_positions(repo: AuditRepository) -> None:

@@ -140,6 +140,22 @@ async def test_subscription_sees_every_transition_in_order(
     assert [h["state"] for h in job["history"]] == order
 
 
+async def test_a_passed_gate_and_storing_are_two_steps_of_one_write(
+    registry: Registry, hub: FakeHub
+) -> None:
+    hub.latency = 0.05  # the watcher joins before scoring ends
+    payload = await ingest(registry, BERT, "MODEL")
+    seen = [job async for job in registry.services.ingest.watch(payload["job"]["id"])]
+    by_state = {job.state.value: job for job in seen}
+    gated, storing = by_state["GATED"], by_state["STORING"]
+    assert storing.seq == gated.seq + 1
+    assert [h.state.value for h in gated.history][-2:] == ["SCORING", "GATED"]
+    assert [h.state.value for h in storing.history][-3:] == ["SCORING", "GATED", "STORING"]
+    assert gated.history[-1].at == storing.history[-1].at  # written together
+    assert gated.gate is not None
+    assert gated.gate.passed
+
+
 async def _download(registry: Registry, url: str) -> bytes:
     response = await registry.client.get(url)
     if response.status_code == 200 and response.content.startswith(b"PK"):

@@ -33,7 +33,7 @@ async def test_running_jobs_are_not_rechecked_on_every_poll(
                 if state.state.value != "QUEUED":  # the worker has taken it
                     break
             before = await _exists_calls(redis)
-            await asyncio.sleep(0.5)  # ten polls at the test worker's 50 ms
+            await asyncio.sleep(0.5)  # about 25 polls at the test worker's 20 ms
             during = await _exists_calls(redis) - before
             assert (await registry.services.ingest.get(job_id)).state.value != "DONE"
     finally:

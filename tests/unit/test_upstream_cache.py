@@ -173,6 +173,47 @@ async def test_a_zero_ttl_turns_sharing_off() -> None:
     assert len(shared) == 0
 
 
+async def test_an_answer_fetched_before_a_live_one_does_not_replace_it() -> None:
+    shared = cache(Clock())
+    release_old = asyncio.Event()
+
+    async def old() -> Fetched:
+        await release_old.wait()
+        return Fetched(KEY[0], 200, {}, b"before the change")
+
+    async def new() -> Fetched:
+        return Fetched(KEY[0], 200, {}, b"after the change")
+
+    linked = asyncio.ensure_future(shared.get(KEY, Freshness.LINKED, old))
+    await asyncio.sleep(0)
+    live = await shared.get(KEY, Freshness.LIVE, new)
+    release_old.set()
+    assert (await linked).content == b"before the change"  # what it asked for, in its time
+    assert live.content == b"after the change"
+    later = await shared.get(KEY, Freshness.LINKED, old)
+    assert later.content == b"after the change"
+
+
+async def test_a_request_nobody_waits_for_is_cancelled() -> None:
+    shared = cache(Clock())
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> Fetched:
+        started.set()
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return Fetched(KEY[0], 200, {}, b"too late")
+
+    asker = asyncio.ensure_future(shared.get(KEY, Freshness.LINKED, slow))
+    await started.wait()
+    asker.cancel()
+    await asyncio.wait_for(cancelled.wait(), 1)
+    assert len(shared) == 0
+
+
 @pytest.mark.parametrize(
     ("kind", "repo_id", "revision", "expected"),
     [
@@ -185,12 +226,32 @@ async def test_a_zero_ttl_turns_sharing_off() -> None:
         ("github", "org/code", "master", Freshness.LINKED),
     ],
 )
-def test_a_session_reads_its_subject_live_and_its_links_shared(
+def test_a_new_ingest_reads_its_subject_live_and_its_links_shared(
     kind: str, repo_id: str, revision: str | None, expected: Freshness
 ) -> None:
     session = UpstreamSession(
         http=None,  # type: ignore[arg-type]  # only the freshness rule is exercised
         cache=cache(Clock()),
         subject=("model", "org/model"),
+        shared_links=True,
     )
     assert session.freshness(kind, repo_id, revision) is expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "revision", "expected"),
+    [
+        ("github", None, Freshness.LIVE),
+        ("dataset", "main", Freshness.LIVE),
+        ("dataset", SHA, Freshness.PINNED),
+    ],
+)
+def test_without_shared_links_only_commits_come_from_the_cache(
+    kind: str, revision: str | None, expected: Freshness
+) -> None:
+    session = UpstreamSession(
+        http=None,  # type: ignore[arg-type]  # only the freshness rule is exercised
+        cache=cache(Clock()),
+        subject=("model", "org/model"),
+    )
+    assert session.freshness(kind, "org/linked", revision) is expected

@@ -75,7 +75,7 @@ def sections(body: str) -> dict[str, str]:
     return found
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)
 def covered_topics(body: str) -> tuple[str, ...]:
     """Memoized: models share their datasets, and a dataset card is long."""
     texts = sections(body)

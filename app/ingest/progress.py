@@ -1,0 +1,54 @@
+"""Metric results published while a model is being scored."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from app.ingest.entities import IngestJob
+from app.rating.entities import MetricScore
+
+log = logging.getLogger(__name__)
+
+
+class ScoreProgress:
+    """Publishes metric results as they complete. Results arriving while a publish is on its
+    way go out together in the next one, so a burst of results costs one message rather than
+    one each, and every message carries all results so far.
+
+    Publishing them is best effort: they are stored with the GATED transition, which a watcher
+    gets (or reads) anyway, so a failed publish is logged and never fails the ingest."""
+
+    def __init__(self, job: IngestJob, publish: Callable[[IngestJob], Awaitable[None]]) -> None:
+        self._publish_job = publish
+        self._publisher: asyncio.Task[None] | None = None
+        self._unpublished = False
+        self.job = job
+
+    async def record(self, score: MetricScore) -> None:
+        self.job = replace(self.job, scores=(*self.job.scores, score))
+        if self._publisher is None or self._publisher.done():
+            self._publisher = asyncio.create_task(self._publish())
+        else:
+            self._unpublished = True
+
+    async def drain(self) -> None:
+        """Wait until every result so far has been published (or failed to be)."""
+        while self._publisher is not None and not self._publisher.done():
+            await asyncio.wait([self._publisher])
+
+    def abandon(self) -> None:
+        if self._publisher is not None:
+            self._publisher.cancel()
+
+    async def _publish(self) -> None:
+        while True:
+            self._unpublished = False
+            try:
+                await self._publish_job(self.job)
+            except Exception:
+                log.warning("could not publish the scores of ingest %s", self.job.id, exc_info=True)
+            if not self._unpublished:
+                return
