@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -118,7 +117,7 @@ class GitHubClient:
 
 def _decode(fetched: Fetched, repo_id: str) -> Any:  # noqa: ANN401 - JSON is untyped
     try:
-        return json.loads(fetched.content)
+        return fetched.json()
     except ValueError as exc:
         raise UpstreamError(f"GitHub sent malformed JSON for {repo_id}") from exc
 

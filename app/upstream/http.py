@@ -6,12 +6,14 @@ lives per process; ingests reach it through their own sessions (``app.upstream.s
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -30,6 +32,9 @@ class Fetched:
     status: int
     headers: Mapping[str, str]
     content: bytes
+    #: The decoded JSON body, once asked for: a cached answer serves many ingests, and a
+    #: repo's commit list takes longer to decode than to score.
+    _decoded: list[Any] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -37,6 +42,13 @@ class Fetched:
 
     def text(self) -> str:
         return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:  # noqa: ANN401 - JSON is untyped
+        """The body as JSON, decoded once; shared by every reader, so read-only. Raises
+        ValueError when the body is not JSON."""
+        if not self._decoded:
+            self._decoded.append(json.loads(self.content))
+        return self._decoded[0]
 
 
 @dataclass(frozen=True, slots=True)

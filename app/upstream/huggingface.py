@@ -7,7 +7,6 @@ typed info objects.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
@@ -62,7 +61,7 @@ class HuggingFaceClient:
         fetched = await self._session.get(url, self._headers, freshness)
         _raise_for_status(fetched, repo_id)
         try:
-            data = json.loads(fetched.content)
+            data = fetched.json()
         except ValueError as exc:
             raise UpstreamError(f"Hugging Face sent malformed JSON for {repo_id}") from exc
         if not isinstance(data, dict):

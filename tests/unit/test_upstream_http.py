@@ -17,7 +17,7 @@ from app.errors import (
     UpstreamUnavailableError,
 )
 from app.upstream.clients import Upstream, UpstreamConfig
-from app.upstream.http import RetryPolicy, UpstreamHttp
+from app.upstream.http import Fetched, RetryPolicy, UpstreamHttp
 from tests.fakehub import FakeHub
 
 INFO = "/api/models/google-bert/bert-base-uncased"
@@ -125,3 +125,11 @@ async def test_a_token_is_sent_when_configured(http: aiohttp.ClientSession, hub:
         body = await view.hf.file("meta-llama/Llama-3.2-1B", "config.json", revision="main")
     assert body is not None
     assert hub.requests[-1].headers.get("authorization") == "Bearer hf_secret"
+
+
+def test_a_json_body_is_decoded_once_for_every_reader() -> None:
+    fetched = Fetched("https://hub.test/x", 200, {}, b'{"items": [1, 2]}')
+    assert fetched.json() == {"items": [1, 2]}
+    assert fetched.json() is fetched.json()
+    with pytest.raises(ValueError, match="Expecting value"):
+        Fetched("https://hub.test/x", 200, {}, b"<html>").json()
