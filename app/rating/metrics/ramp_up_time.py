@@ -52,6 +52,13 @@ _PLACEHOLDER = re.compile(
     r"\[?more information needed\]?|\[?needs more information\]?|\btodo\b|\btbd\b|coming soon",
     re.IGNORECASE,
 )
+_PLACEHOLDER_PHRASES = (
+    "more information needed",
+    "needs more information",
+    "todo",
+    "tbd",
+    "coming soon",
+)
 _INSTALL = re.compile(r"\b(pip3?|conda|uv pip) install\b|\bnpm (i|install)\b")
 _USAGE = re.compile(r"^(>>>)?\s*(from|import)\s|\bfrom_pretrained\(|\bpipeline\(", re.MULTILINE)
 _COMMAND = re.compile(
@@ -69,7 +76,9 @@ class Outline:
 
 def outline(body: str) -> Outline:
     """Headings with the size of what they cover, and the prose word count."""
-    lines = _COMMENT.sub("", body).splitlines()
+    text = _COMMENT.sub("", body) if "<!--" in body else body
+    lines = text.splitlines()
+    cleaned = _without_placeholders(text).splitlines()  # placeholders never span lines
     headings: list[tuple[int, int, str]] = []  # (line, level, lower-cased title)
     words = [0] * len(lines)
     prose, fence = 0, ""
@@ -79,13 +88,22 @@ def outline(body: str) -> Outline:
         elif not fence and (heading := _HEADING.match(line)):
             headings.append((i, len(heading.group(1)), heading.group(2).lower()))
             continue
-        words[i] = len(_PLACEHOLDER.sub("", line).split())
+        words[i] = len(cleaned[i].split())
         prose += 0 if fence or match else words[i]
     sections: dict[str, int] = {}
     for n, (start, level, title) in enumerate(headings):
         end = next((ln for ln, lv, _ in headings[n + 1 :] if lv <= level), len(lines))
         sections[title] = sections.get(title, 0) + sum(words[start + 1 : end])
     return Outline(prose, sections)
+
+
+def _without_placeholders(text: str) -> str:
+    # The case-insensitive pattern scans slowly; most cards hold none of its phrases, which a
+    # case-folded substring test rules out first.
+    folded = text.casefold()
+    if not any(phrase in folded for phrase in _PLACEHOLDER_PHRASES):
+        return text
+    return _PLACEHOLDER.sub("", text)
 
 
 def code_level(blocks: Sequence[CodeBlock]) -> float:
