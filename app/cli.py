@@ -10,10 +10,9 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Coroutine
-from typing import Any
 
 from app.embedded import embedded_backends
+from app.eventloop import run as run_on_best_loop
 from app.settings import Settings, get_settings
 from workers.settings import build_worker, stop_worker
 
@@ -54,7 +53,7 @@ def _serve(settings: Settings, host: str, port: int, *, with_worker: bool) -> in
             updates["redis_url"] = embedded.redis_url
         settings = settings.model_copy(update=updates)
         with contextlib.suppress(KeyboardInterrupt):
-            _run(_serve_async(settings, host, port, with_worker=with_worker))
+            run_on_best_loop(_serve_async(settings, host, port, with_worker=with_worker))
     return 0
 
 
@@ -91,21 +90,8 @@ def _worker(settings: Settings) -> int:
             await worker.close()
 
     with contextlib.suppress(KeyboardInterrupt):
-        _run(run())
+        run_on_best_loop(run())
     return 0
-
-
-def _run(main: Coroutine[Any, Any, None]) -> None:
-    """Run on uvloop where it is installed (not on Windows): at 50 concurrent ingests the
-    event loop's own work, waking up and reading and writing sockets, is a large share of a
-    worker's CPU, and uvloop does it in C."""
-    try:
-        import uvloop  # noqa: PLC0415
-    except ImportError:
-        asyncio.run(main)
-        return
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(main)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from app.artifacts.entities import ArtifactType
 from app.embedded import free_port, spawn, stop, wait_for_port
+from app.eventloop import run as run_on_best_loop
 from app.rating.context import RegisteredParent, ScoringContext
 from app.rating.engine import score_all
 from app.rating.gate import GatePolicy
@@ -318,7 +319,8 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(
+    # The API side runs on the loop `tmr serve` uses.
+    run_on_best_loop(
         main(
             args.latency,
             args.ingests,
