@@ -110,10 +110,6 @@ class UpstreamCache:
             if flight.waiters == 0 and not flight.future.done():
                 flight.future.cancel()  # nobody wants the answer any more
 
-    def clear(self) -> None:
-        self._entries.clear()
-        self._bytes = 0
-
     def _take_off(
         self, key: CacheKey, freshness: Freshness, fetch: Callable[[], Awaitable[Fetched]]
     ) -> _Flight:
