@@ -136,7 +136,8 @@ class IngestService:
                 ),
             )
             return holder
-        await self._events.publish(progress_channel(job.id), job.to_event())
+        # No QUEUED event: nobody can be watching a job whose id has not been handed out yet,
+        # and a watcher starts from the stored document.
         try:
             await self._queue.enqueue(JobName.INGEST, job.id, job_id=job.id)
         except Exception as exc:
