@@ -3,6 +3,7 @@ worker copes with 50 concurrent ingests. Everything runs locally against the fak
 injected latency per request; the figures printed are ratios measured in this one run.
 
     uv run python bench/scoring.py [--latency 0.1] [--ingests 50] [--no-shared-cache]
+                                   [--mongo-url URL]
 
 One ingest (three times, the median counts) and the 50 concurrent ones each run on a freshly
 started worker, warmed up by an ingest of an unrelated model: all start with connections open
