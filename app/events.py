@@ -36,6 +36,9 @@ class RedisEventBus:
         await self._redis.publish(channel, json.dumps(dict(event), default=str))
 
     async def publish_many(self, events: Sequence[tuple[str, Event]]) -> None:
+        if len(events) == 1:  # a pipeline would only add its own cost
+            await self.publish(*events[0])
+            return
         async with self._redis.pipeline(transaction=False) as pipe:
             for channel, event in events:
                 pipe.publish(channel, json.dumps(dict(event), default=str))

@@ -29,7 +29,7 @@ from app.embedded import free_port, stop
 from app.rating.entities import Rating
 from app.storage import mongo
 from tests.support.builders import artifact
-from tests.support.servers import document_store, redis_server
+from tests.support.servers import add_mongo_url_option, document_store, redis_server
 
 CHAIN = 25  # models per lineage chain: deep enough for a depth-20 walk
 WORDS = (
@@ -208,10 +208,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--artifacts", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument(
-        "--mongo-url",
-        default=os.environ.get("TMR_TEST_MONGO_URL"),
-        help="a real MongoDB to measure against (default: nx-27017)",
-    )
+    add_mongo_url_option(parser)
     args = parser.parse_args()
     main(args.artifacts, args.requests, args.mongo_url)

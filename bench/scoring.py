@@ -43,7 +43,7 @@ from app.upstream.clients import Upstream, UpstreamConfig
 from app.upstream.http import RetryPolicy, UpstreamHttp, open_upstream_http
 from tests.fakehub import DEFAULT_FIXTURES
 from tests.support.registry import PUBLIC_URL, Registry, running_registry
-from tests.support.servers import document_store, redis_server
+from tests.support.servers import add_mongo_url_option, document_store, redis_server
 
 MODEL = "google-bert/bert-base-uncased"
 #: Warms a fresh worker up without touching anything the measured ingests link to.
@@ -313,11 +313,7 @@ if __name__ == "__main__":
         action="store_true",
         help="every ingest reads its linked repos upstream (TMR_UPSTREAM_CACHE_SECONDS=0)",
     )
-    parser.add_argument(
-        "--mongo-url",
-        default=os.environ.get("TMR_TEST_MONGO_URL"),
-        help="a real MongoDB to measure against (default: nx-27017)",
-    )
+    add_mongo_url_option(parser)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     # The API side runs on the loop `tmr serve` uses.

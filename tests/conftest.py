@@ -12,8 +12,8 @@ import pytest
 
 from app.settings import Settings
 from tests.fakehub import FakeHub
-from tests.support.registry import PUBLIC_URL
-from tests.support.servers import mongo_server, redis_server, s3_server
+from tests.support.registry import isolated_settings
+from tests.support.servers import document_store, redis_server, s3_server
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -41,11 +41,7 @@ def redis_url(servers_dir: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def mongo_url(servers_dir: Path) -> Iterator[str]:
     """nx-27017 by default; a real mongod when TMR_TEST_MONGO_URL is set."""
-    external = os.environ.get("TMR_TEST_MONGO_URL")
-    if external:
-        yield external
-        return
-    with mongo_server(servers_dir) as url:
+    with document_store(servers_dir, os.environ.get("TMR_TEST_MONGO_URL")) as url:
         yield url
 
 
@@ -74,23 +70,7 @@ def hub(fake_hub: FakeHub) -> Iterator[FakeHub]:
 @pytest.fixture
 def settings(mongo_url: str, redis_url: str, hub: FakeHub, tmp_path: Path) -> Settings:
     """Settings on the session's servers, in namespaces of this test's own."""
-    tag = uuid.uuid4().hex[:12]
-    return Settings(
-        mongo_url=mongo_url,
-        mongo_database=f"test_{tag}",
-        redis_url=redis_url,
-        queue_name=f"tmr:test:{tag}",
-        data_dir=tmp_path / "data",
-        hf_endpoint=hub.url,
-        github_api_url=hub.url,
-        public_url=PUBLIC_URL,
-        upstream_max_attempts=3,
-        upstream_timeout_seconds=5,
-        worker_max_tries=2,
-        # Most tests are about the pipeline, not about whether a fixture passes the gate;
-        # the gate's own tests turn it on.
-        gate_enabled=False,
-    )
+    return isolated_settings(mongo_url, redis_url, hub.url, tmp_path / "data")
 
 
 @pytest.fixture

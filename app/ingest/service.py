@@ -381,11 +381,9 @@ class IngestService:
             for k, step in enumerate(via)
         ]
         channel = progress_channel(updated.id)
-        events = [(channel, j.to_event()) for j in (*passed, updated)]
-        if len(events) == 1 and not also_publish:
-            await self._events.publish(channel, events[0][1])
-        else:
-            await self._events.publish_many([*events, *also_publish])
+        await self._events.publish_many(
+            [*((channel, j.to_event()) for j in (*passed, updated)), *also_publish]
+        )
         return updated
 
 

@@ -9,14 +9,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from app.artifacts.entities import ArtifactType
 from app.artifacts.errors import DuplicateSourceError
 from app.artifacts.repository import ArtifactRepository
 from app.clock import utcnow
-from app.ingest.entities import IngestJob, IngestState, StateChange
+from app.ingest.entities import IngestState
 from app.ingest.repository import IngestJobRepository
 from app.storage import mongo
-from tests.support.builders import artifact
+from tests.support.builders import artifact, ingest_job
 
 
 @pytest.fixture
@@ -83,26 +82,8 @@ async def test_delete(artifacts: ArtifactRepository) -> None:
     assert await artifacts.get("1") is None
 
 
-def _job(job_id: str) -> IngestJob:
-    now = utcnow()
-    return IngestJob(
-        id=job_id,
-        url="https://huggingface.co/acme/model",
-        type=ArtifactType.MODEL,
-        name=None,
-        source_key="hf:model:acme/model",
-        requester="tester",
-        state=IngestState.QUEUED,
-        artifact_id="7",
-        seq=1,
-        history=(StateChange(IngestState.QUEUED, now),),
-        created_at=now,
-        updated_at=now,
-    )
-
-
 async def test_transitions_are_recorded_in_order(jobs: IngestJobRepository) -> None:
-    job = _job("j1")
+    job = ingest_job("j1")
     await jobs.insert(job)
     fetched = await jobs.transition(job, IngestState.FETCHING, utcnow())
     assert fetched is not None
@@ -120,7 +101,7 @@ async def test_transitions_are_recorded_in_order(jobs: IngestJobRepository) -> N
 
 
 async def test_a_finished_job_does_not_move(jobs: IngestJobRepository) -> None:
-    job = _job("j1")
+    job = ingest_job("j1")
     await jobs.insert(job)
     await jobs.transition(job, IngestState.FAILED, utcnow())
     # A writer holding the stale QUEUED copy cannot move it either.
@@ -128,7 +109,7 @@ async def test_a_finished_job_does_not_move(jobs: IngestJobRepository) -> None:
 
 
 async def test_a_stale_writer_builds_on_the_latest_state(jobs: IngestJobRepository) -> None:
-    job = _job("j1")
+    job = ingest_job("j1")
     await jobs.insert(job)
     await jobs.transition(job, IngestState.FETCHING, utcnow())
     stored = await jobs.transition(job, IngestState.STORING, utcnow())

@@ -32,7 +32,6 @@ the ``auth_header`` fixture.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,7 @@ from app.asgi import create_app
 from app.auth.entities import DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORDS
 from app.settings import Settings
 from tests.fakehub import FakeHub
-from tests.support.registry import PUBLIC_URL
+from tests.support.registry import isolated_settings
 from tests.support.served import served_registry
 
 SPEC_PATH = (
@@ -102,20 +101,8 @@ def module_settings(
 ) -> Settings:
     """Settings for the whole module, on the session's servers and in namespaces of its own
     (as the function-scoped ``settings`` fixture builds them)."""
-    tag = uuid.uuid4().hex[:12]
-    return Settings(
-        mongo_url=mongo_url,
-        mongo_database=f"test_{tag}",
-        redis_url=redis_url,
-        queue_name=f"tmr:test:{tag}",
-        data_dir=tmp_path_factory.mktemp("openapi") / "data",
-        hf_endpoint=fake_hub.url,
-        github_api_url=fake_hub.url,
-        public_url=PUBLIC_URL,
-        upstream_max_attempts=3,
-        upstream_timeout_seconds=5,
-        worker_max_tries=2,
-        gate_enabled=False,
+    return isolated_settings(
+        mongo_url, redis_url, fake_hub.url, tmp_path_factory.mktemp("openapi") / "data"
     )
 
 

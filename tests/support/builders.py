@@ -13,6 +13,7 @@ from app.artifacts.entities import (
     SourceRef,
 )
 from app.clock import utcnow
+from app.ingest.entities import IngestJob, IngestState, StateChange
 
 
 def artifact(
@@ -46,4 +47,23 @@ def artifact(
         created_by="tester",
         ingest_id=ingest_id,
         parents=tuple(ParentLink(p, None, "config_json") for p in parents),
+    )
+
+
+def ingest_job(job_id: str) -> IngestJob:
+    """A queued model ingest, just created."""
+    now = utcnow()
+    return IngestJob(
+        id=job_id,
+        url="https://huggingface.co/acme/model",
+        type=ArtifactType.MODEL,
+        name=None,
+        source_key="hf:model:acme/model",
+        requester="tester",
+        state=IngestState.QUEUED,
+        artifact_id="7",
+        seq=1,
+        history=(StateChange(IngestState.QUEUED, now),),
+        created_at=now,
+        updated_at=now,
     )

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -22,6 +24,27 @@ from app.settings import Settings
 from workers.settings import build_worker, stop_worker
 
 PUBLIC_URL = "http://registry.test"
+
+
+def isolated_settings(mongo_url: str, redis_url: str, hub_url: str, data_dir: Path) -> Settings:
+    """Settings on shared test servers, in a database and queue of their own."""
+    tag = uuid.uuid4().hex[:12]
+    return Settings(
+        mongo_url=mongo_url,
+        mongo_database=f"test_{tag}",
+        redis_url=redis_url,
+        queue_name=f"tmr:test:{tag}",
+        data_dir=data_dir,
+        hf_endpoint=hub_url,
+        github_api_url=hub_url,
+        public_url=PUBLIC_URL,
+        upstream_max_attempts=3,
+        upstream_timeout_seconds=5,
+        worker_max_tries=2,
+        # Most tests are about the pipeline, not about whether a fixture passes the gate;
+        # the gate's own tests turn it on.
+        gate_enabled=False,
+    )
 
 
 @dataclass

