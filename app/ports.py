@@ -56,6 +56,11 @@ class JobQueue(Protocol):
         """Drop every job still waiting; returns how many. Running jobs finish."""
         ...
 
+    async def depth(self) -> int:
+        """Jobs in the queue: waiting, deferred for a retry, or running (arq keeps a job in
+        its queue until it ends)."""
+        ...
+
     async def ping(self) -> None: ...
 
 

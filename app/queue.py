@@ -30,5 +30,8 @@ class ArqJobQueue:
         await self._pool.delete(self._queue_name)
         return len(job_ids)
 
+    async def depth(self) -> int:
+        return int(await self._pool.zcard(self._queue_name))
+
     async def ping(self) -> None:
         await self._pool.ping()

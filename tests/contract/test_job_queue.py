@@ -64,3 +64,13 @@ async def test_clear_drops_waiting_jobs(pool: ArqRedis) -> None:
     assert await queue.clear() == 0
     # a cleared id can be queued again: nothing of it was left behind
     assert await queue.enqueue(JobName.INGEST, "job-0", job_id="clear-0")
+
+
+async def test_depth_counts_the_jobs_in_the_queue(pool: ArqRedis) -> None:
+    queue = ArqJobQueue(pool, f"contract:{uuid.uuid4().hex}")
+    assert await queue.depth() == 0
+    for i in range(3):
+        await queue.enqueue(JobName.INGEST, f"job-{i}", job_id=f"depth-{uuid.uuid4().hex}")
+    assert await queue.depth() == 3
+    await queue.clear()
+    assert await queue.depth() == 0
