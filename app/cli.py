@@ -13,6 +13,8 @@ import sys
 
 from app.embedded import embedded_backends
 from app.eventloop import run as run_on_best_loop
+from app.observability.logs import configure_logging, use_json
+from app.observability.metrics import serve_worker_metrics
 from app.settings import Settings, get_settings
 from workers.settings import build_worker, stop_worker
 
@@ -32,10 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser("worker", help="run a queue worker against TMR_REDIS_URL/TMR_MONGO_URL")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
+    configure_logging(json=use_json(settings.log_format), level=settings.log_level)
     if args.command == "serve":
         return _serve(settings, args.host, args.port, with_worker=not args.no_worker)
+    serve_worker_metrics(settings.worker_metrics_port)
     return _worker(settings)
 
 
@@ -64,7 +67,14 @@ async def _serve_async(settings: Settings, host: str, port: int, *, with_worker:
     from app.asgi import create_app  # noqa: PLC0415
 
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host=host, port=port, log_level="info", lifespan="on")
+        uvicorn.Config(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="info",
+            lifespan="on",
+            log_config=None,  # its lines go through the process's one log format
+        )
     )
     worker = build_worker(settings) if with_worker else None
     worker_task = asyncio.create_task(worker.async_run()) if worker is not None else None

@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.observability.logs import LogFormat, LogLevel
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TMR_", extra="ignore", frozen=True)
@@ -65,6 +67,14 @@ class Settings(BaseSettings):
     worker_max_tries: int = Field(default=4, ge=1)
     worker_job_timeout_seconds: int = Field(default=600, gt=0)
     queue_name: str = "tmr:queue"
+
+    #: Log lines as JSON objects ("json") or key=value for a terminal ("console"); unset:
+    #: JSON unless stderr is a terminal.
+    log_format: LogFormat | None = None
+    log_level: LogLevel = "INFO"
+    #: Port on which `tmr worker` serves its Prometheus metrics; unset, it serves none.
+    #: (`tmr serve`'s in-process worker is counted in the API's own `/metrics`.)
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @property
     def embedded_mongo(self) -> bool:

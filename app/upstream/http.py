@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from app.errors import UpstreamRateLimitedError, UpstreamUnavailableError
+from app.observability.upstream import upstream_trace_config
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ async def open_upstream_http(
         timeout=aiohttp.ClientTimeout(total=timeout_seconds),
         headers={"User-Agent": "trustworthy-model-registry/0.1"},
         raise_for_status=False,
+        trace_configs=[upstream_trace_config()],  # every request and hop, in /metrics
     ) as client:
         yield UpstreamHttp(client, policy, max_per_host=max_per_host)
 

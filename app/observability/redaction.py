@@ -1,0 +1,76 @@
+"""Secrets never reach a log line.
+
+Log lines carry text written by libraries we do not control: uvicorn's access log prints the
+path with its query string (a download link's ``signature``, an S3 presigned URL's
+``X-Amz-Signature`` and ``X-Amz-Credential``), an exception may quote a header or a body.
+So redaction works on the rendered values, not on a list of known call sites: any value under
+a key named like a secret, any ``name=value`` or ``name: value`` pair whose name is, and any
+bearer token, whatever the text around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from structlog.typing import EventDict, WrappedLogger
+
+REDACTED = "[REDACTED]"
+
+_SENSITIVE_NAMES = (
+    r"signature|credential|security[_-]?token|token|password|passwd|secret|api[_-]?key"
+    r"|(?:private|signing|access)[_-]?key|authorization|cookie"
+)
+#: Keys of the event dict whose value is dropped whole.
+_SECRET_KEY = re.compile(rf"(?i){_SENSITIVE_NAMES}")
+#: ``name=value`` (query strings, form bodies) and ``name: value`` / ``"name": "value"``
+#: (JSON, GraphQL arguments, reprs of header dicts) where the name is a secret's.
+_SECRET_PAIR = re.compile(
+    rf"""(?ix)
+    (?P<name>[\w.-]*(?:{_SENSITIVE_NAMES})[\w.-]*["']?\s*[:=]\s*)
+    (?P<value>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|[^\s&,;)}}\]"']+)
+    """
+)
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"',;)}\]]+")
+#: Dicts and lists nested deeper than this are left as they are: log values are shallow.
+_MAX_DEPTH = 4
+
+
+def redact_text(text: str) -> str:
+    text = _BEARER.sub(rf"\1 {REDACTED}", text)
+    return _SECRET_PAIR.sub(_mask_pair, text)
+
+
+def _mask_pair(match: re.Match[str]) -> str:
+    value = match["value"]
+    quote = value[0] if value[:1] in {'"', "'"} else ""
+    return f"{match['name']}{quote}{REDACTED}{quote}"
+
+
+def redact_value(value: object, depth: int = 0) -> object:
+    if isinstance(value, str):
+        return redact_text(value)
+    if depth >= _MAX_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED
+            if isinstance(k, str) and _SECRET_KEY.search(k)
+            else redact_value(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_value(v, depth + 1) for v in value]
+    return value
+
+
+def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: runs last before rendering, on every line of the process."""
+    redacted: dict[str, Any] = {}
+    for key, value in event_dict.items():
+        if key != "event" and _SECRET_KEY.search(key):
+            redacted[key] = REDACTED
+        else:
+            redacted[key] = redact_value(value)
+    return redacted
