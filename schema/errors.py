@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
 
 from app.artifacts.errors import DuplicateSourceError
-from app.errors import AppError
+from app.errors import AppError, BackendUnavailableError
 from app.errors import ConflictError as DomainConflict
 from app.errors import ForbiddenError as DomainForbidden
 from app.errors import NotFoundError as DomainNotFound
@@ -66,5 +67,34 @@ def map_error(exc: AppError) -> MappedError:
 
 
 def should_mask(error: GraphQLError) -> bool:
-    """Domain errors raised from queries carry messages meant for clients; the rest do not."""
-    return not isinstance(error.original_error, AppError) and error.original_error is not None
+    """Domain errors raised from queries, and GraphQL errors the schema raises on purpose
+    (a refused field), carry messages meant for clients; the rest do not."""
+    original = error.original_error
+    return original is not None and not isinstance(original, AppError | GraphQLError)
+
+
+class RegistryMaskErrors(MaskErrors):
+    """MaskErrors with a third outcome. A backend outage (``app.outages``) is neither the
+    client's doing nor a bug to hide: it becomes an error with ``extensions.code``
+    UNAVAILABLE, the same for every field, so clients know to retry. Mutations report it as
+    their typed ``UnavailableError`` instead (``map_error``)."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_replaced)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, BackendUnavailableError):
+            return GraphQLError(
+                original.message,
+                nodes=error.nodes,
+                source=error.source,
+                positions=error.positions,
+                path=error.path,
+                extensions={"code": "UNAVAILABLE"},
+            )
+        return super().anonymise_error(error)
+
+
+def _replaced(error: GraphQLError) -> bool:
+    return should_mask(error) or isinstance(error.original_error, BackendUnavailableError)

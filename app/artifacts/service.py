@@ -16,6 +16,8 @@ from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError, No
 from app.artifacts.repository import ArtifactRepository
 from app.audit.entities import AuditAction, AuditedArtifact
 from app.audit.service import AuditService
+from app.auth.entities import Permission, Principal
+from app.auth.service import require
 from app.clock import utcnow
 from app.ports import BlobStore
 from app.rating.context import RegisteredParent
@@ -88,11 +90,15 @@ class ArtifactService:
     async def reserve_id(self) -> str:
         return await self._repo.next_id()
 
-    async def download_url(self, artifact: Artifact, *, user: str = "anonymous") -> str:
-        """A link to the bundle; issuing it is the DOWNLOAD the audit log records (the blob
-        store serves the bytes without knowing who asks)."""
+    async def download_url(self, artifact: Artifact, *, actor: Principal) -> str:
+        """A link to the bundle, for a caller with the download permission only: the blob
+        store serves the bytes to whoever holds the link, so the link is what is guarded.
+        Issuing it is the DOWNLOAD the audit log records."""
+        require(actor, Permission.DOWNLOAD)
         filename = f"{_UNSAFE_FILENAME.sub('_', artifact.name) or artifact.id}.zip"
-        await self._audit.record(AuditAction.DOWNLOAD, AuditedArtifact.of(artifact), user=user)
+        await self._audit.record(
+            AuditAction.DOWNLOAD, AuditedArtifact.of(artifact), user=actor.name
+        )
         return await self._blobs.download_url(
             artifact.blob.key, filename=filename, ttl_seconds=self._url_ttl
         )

@@ -12,6 +12,9 @@ import time
 from urllib.parse import quote, urlencode
 
 DOWNLOAD_PATH = "/downloads"
+#: The registry's own route to an artifact's bundle: it asks for a token with the download
+#: permission and redirects to a signed link.
+ARTIFACT_DOWNLOAD_PATH = "/artifacts/{type}/{id}/download"
 
 
 class LinkSigner:
@@ -29,6 +32,10 @@ class LinkSigner:
             }
         )
         return f"{self._base_url}{DOWNLOAD_PATH}/{quote(blob_key)}?{query}"
+
+    def artifact_link(self, artifact_type: str, artifact_id: str) -> str:
+        path = ARTIFACT_DOWNLOAD_PATH.format(type=quote(artifact_type), id=quote(artifact_id))
+        return f"{self._base_url}{path}"
 
     def verify(self, blob_key: str, *, filename: str, expires: int, signature: str) -> bool:
         if expires < time.time():

@@ -20,6 +20,11 @@ class DownloadService:
         self._blobs = blobs
         self._signer = signer
 
+    def authorizing_link(self, artifact_type: str, artifact_id: str) -> str:
+        """A link to an artifact's bundle that works only with a token allowed to download:
+        what a caller without the permission is shown where a link must be present."""
+        return self._signer.artifact_link(artifact_type, artifact_id)
+
     async def open(self, blob_key: str, *, filename: str, expires: int, signature: str) -> Download:
         if not self._signer.verify(
             blob_key, filename=filename, expires=expires, signature=signature

@@ -6,6 +6,8 @@ reserved, a failed one is mapped by :func:`_raise_failure`."""
 
 from __future__ import annotations
 
+import logging
+
 from litestar import Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
@@ -13,7 +15,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from app.artifacts.entities import Artifact, ArtifactType
 from app.artifacts.errors import ArtifactNotFoundError
 from app.artifacts.sources import parse_source
-from app.auth.entities import Principal
+from app.auth.entities import Permission, Principal
 from app.errors import ConflictError, UpstreamError, ValidationError
 from app.http.access import SEARCH, UPLOAD
 from app.http.models import (
@@ -29,6 +31,8 @@ from app.ingest.entities import IngestJob, IngestState
 from app.ingest.errors import GateRejectedError, IngestFailedError
 from app.services import Services
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _BAD_SOURCE = frozenset({"validation", "upstream_not_found", "upstream_gated"})
 _UPSTREAM_DOWN = frozenset({"upstream", "upstream_unavailable", "upstream_rate_limited", "timeout"})
@@ -46,8 +50,7 @@ async def create_artifact(  # noqa: PLR0917 - Litestar passes parameters by name
     x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> Response[ArtifactBody | ArtifactMetadata]:
     job = await services.ingest.start(data.url, artifact_type, data.name, principal.name)
-    job = await services.ingest.wait(job, settings.create_wait_seconds)
-    return await _answer(services, job, data.url, HTTP_201_CREATED, principal)
+    return await _answer(services, settings, job, data.url, HTTP_201_CREATED, principal)
 
 
 @get("/artifacts/{artifact_type:str}/{id:str}", opt=SEARCH, summary="Read an artifact")
@@ -77,8 +80,7 @@ async def update_artifact(  # noqa: PLR0917 - Litestar passes parameters by name
     if meta.id != current.id or meta.name != current.name or meta.type is not current.type:
         raise ValidationError("metadata name, id and type must match the stored artifact")
     job = await services.ingest.start_update(current.id, data.data.url, principal.name)
-    job = await services.ingest.wait(job, settings.create_wait_seconds)
-    return await _answer(services, job, data.data.url, HTTP_200_OK, principal)
+    return await _answer(services, settings, job, data.data.url, HTTP_200_OK, principal)
 
 
 @delete(
@@ -109,7 +111,13 @@ async def typed(services: Services, artifact_type: ArtifactType, artifact_id: st
 async def envelope(
     services: Services, artifact: Artifact, principal: Principal, url: str | None = None
 ) -> ArtifactBody:
-    download_url = await services.artifacts.download_url(artifact, user=principal.name)
+    # The contract always shows a link; one that works without a token only for whom may
+    # download, the authorizing route for everyone else.
+    download_url = (
+        await services.artifacts.download_url(artifact, actor=principal)
+        if principal.can(Permission.DOWNLOAD)
+        else services.downloads.authorizing_link(artifact.type.value, artifact.id)
+    )
     return ArtifactBody(
         metadata=metadata_of(artifact),
         data=ArtifactData(
@@ -118,18 +126,35 @@ async def envelope(
     )
 
 
-async def _answer(
-    services: Services, job: IngestJob, url: str, done_status: int, principal: Principal
+async def _answer(  # noqa: PLR0917 - the request's parts, passed on
+    services: Services,
+    settings: Settings,
+    job: IngestJob,
+    url: str,
+    done_status: int,
+    principal: Principal,
 ) -> Response[ArtifactBody | ArtifactMetadata]:
-    if job.state is IngestState.DONE:
-        artifact = await services.artifacts.get(job.artifact_id)
-        body = await envelope(services, artifact, principal, url)
-        return Response(body, status_code=done_status)
+    """The answer to an accepted ingest: its job is stored and queued, so it will run and
+    the client can poll for it by the reserved id. Waiting for it, or reading what it stored,
+    may still fail (Redis pub/sub down, a document store blip); that is answered 202 like an
+    ingest still running, never 500."""
+    name = job.name or parse_source(job.url, job.type).default_name
+    pending = Response(
+        ArtifactMetadata(name=name, id=job.artifact_id, type=job.type),
+        status_code=HTTP_202_ACCEPTED,
+    )
+    try:
+        job = await services.ingest.wait(job, settings.create_wait_seconds)
+        if job.state is IngestState.DONE:
+            artifact = await services.artifacts.get(job.artifact_id)
+            body = await envelope(services, artifact, principal, url)
+            return Response(body, status_code=done_status)
+    except Exception:  # whatever failed, the job itself was accepted
+        log.warning("watching accepted ingest %s failed; answered 202", job.id, exc_info=True)
+        return pending
     if job.state is IngestState.FAILED:
         _raise_failure(job)
-    name = job.name or parse_source(job.url, job.type).default_name
-    pending = ArtifactMetadata(name=name, id=job.artifact_id, type=job.type)
-    return Response(pending, status_code=HTTP_202_ACCEPTED)
+    return pending
 
 
 def _raise_failure(job: IngestJob) -> None:

@@ -4,9 +4,15 @@ from typing import Annotated
 
 from litestar import Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect
+from litestar.status_codes import HTTP_307_TEMPORARY_REDIRECT
 
-from app.downloads.links import DOWNLOAD_PATH
-from app.http.access import PUBLIC
+from app.artifacts.entities import ArtifactType
+from app.auth.entities import Principal
+from app.downloads.links import ARTIFACT_DOWNLOAD_PATH, DOWNLOAD_PATH
+from app.http.access import DOWNLOAD, PUBLIC
+from app.http.artifacts import typed
+from app.http.models import ArtifactIdParam, AuthHeader
 from app.services import Services
 
 
@@ -26,3 +32,20 @@ async def download(
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="{blob.filename}"'},
     )
+
+
+@get(
+    ARTIFACT_DOWNLOAD_PATH.format(type="{artifact_type:str}", id="{id:str}"),
+    opt=DOWNLOAD,
+    summary="Download an artifact's bundle (redirects to a signed link)",
+    status_code=HTTP_307_TEMPORARY_REDIRECT,
+)
+async def download_artifact(
+    services: Services,
+    artifact_type: FromPath[ArtifactType],
+    id: ArtifactIdParam,  # noqa: A002 - the contract's name for it
+    principal: Principal,
+    x_authorization: AuthHeader = None,  # noqa: ARG001
+) -> Redirect:
+    artifact = await typed(services, artifact_type, id)
+    return Redirect(await services.artifacts.download_url(artifact, actor=principal))

@@ -6,8 +6,9 @@ from litestar.types import ControllerRouterHandler
 
 from app.http.artifacts import create_artifact, delete_artifact, get_artifact, update_artifact
 from app.http.audit import artifact_audit
-from app.http.downloads import download
+from app.http.downloads import download, download_artifact
 from app.http.lineage import model_lineage
+from app.http.metrics import metrics
 from app.http.ratings import artifact_cost, license_check, rate_model
 from app.http.search import by_name, by_regex, enumerate_artifacts
 from app.http.system import authenticate, health, health_components, reset, tracks
@@ -15,6 +16,7 @@ from app.http.system import authenticate, health, health_components, reset, trac
 REST_HANDLERS: list[ControllerRouterHandler] = [
     health,
     health_components,
+    metrics,
     tracks,
     authenticate,
     reset,
@@ -31,4 +33,5 @@ REST_HANDLERS: list[ControllerRouterHandler] = [
     model_lineage,
     license_check,
     download,
+    download_artifact,
 ]

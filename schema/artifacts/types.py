@@ -7,6 +7,7 @@ import strawberry
 from app.artifacts.entities import Artifact as ArtifactEntity
 from app.artifacts.entities import ArtifactType as DomainArtifactType
 from app.auth.entities import Permission
+from schema.access import Requires
 from schema.context import GraphQLInfo
 from schema.rating.types import Rating
 from schema.scalars import BigInt
@@ -62,12 +63,13 @@ class Artifact:
         found = await info.context.loaders.children.load(self.entity.source.repo_id)
         return [Artifact.from_entity(a) for a in found]
 
-    @strawberry.field(description="A link to the ZIP bundle, valid for a limited time.")
-    async def download_url(self, info: GraphQLInfo) -> str:
-        info.context.require(Permission.DOWNLOAD)
-        return await info.context.services.artifacts.download_url(
-            self.entity, user=info.context.user
-        )
+    @strawberry.field(
+        description="A link to the ZIP bundle, valid for a limited time (download permission).",
+        extensions=[Requires(Permission.DOWNLOAD)],
+    )
+    async def download_url(self, info: GraphQLInfo) -> str | None:
+        actor = info.context.require(Permission.DOWNLOAD)
+        return await info.context.services.artifacts.download_url(self.entity, actor=actor)
 
     @classmethod
     def from_entity(cls, a: ArtifactEntity) -> Artifact:
