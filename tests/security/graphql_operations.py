@@ -78,7 +78,7 @@ def _literal(type_: GraphQLInputType, values: ArgumentValues) -> str:
     if isinstance(type_, GraphQLList):
         return "[]"
     if isinstance(type_, GraphQLEnumType):
-        return next(iter(type_.values))
+        return str(next(iter(type_.values)))
     if isinstance(type_, GraphQLInputObjectType):
         fields = [
             f"{name}: {values(name) or _literal(f.type, values)}"

@@ -160,7 +160,7 @@ async def _world(registry: Registry, settings: Settings) -> World:
     assert created.status_code in {201, 202}, created.text
     artifact_id = created.json()["metadata"]["id"]
     async with asyncio.timeout(60):  # stored by the worker
-        while await registry.services.artifacts.find(artifact_id) is None:
+        while await registry.services.artifacts.find(artifact_id) is None:  # noqa: ASYNC110 - no event to wait on
             await asyncio.sleep(0.1)
     world = World(registry, settings, artifact_id, "", {})
     await _users_for(world, [Caller(VICTIM, frozenset({Permission.SEARCH}), VICTIM)])
