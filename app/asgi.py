@@ -22,6 +22,7 @@ from app.http.access import PUBLIC, provide_principal, require_token
 from app.http.deps import provide_services
 from app.http.errors import app_error_to_response
 from app.http.routes import REST_HANDLERS
+from app.observability.middleware import ObserveRequests
 from app.resources import build_services, open_resources
 from app.settings import Settings, get_settings
 from schema import build_schema, get_context
@@ -72,6 +73,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         lifespan=[lifespan],
         guards=[require_token],
+        # request ids in every log line, latency by route template in /metrics
+        middleware=[ObserveRequests],
+        # The process owns logging (app.observability.logs): Litestar's default config would
+        # replace the root handler with one of its own format.
+        logging_config=None,
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),

@@ -31,6 +31,7 @@ from app.ingest.entities import (
 from app.ingest.errors import IngestJobNotFoundError, IngestTimeoutError
 from app.ingest.progress import ScoreProgress
 from app.ingest.repository import IngestJobRepository
+from app.observability.metrics import record_gate_decision, record_transition
 from app.ports import Event, EventBus, JobName, JobQueue
 from app.rating.entities import GateDecision
 from app.rating.service import RatingService, Scored
@@ -126,6 +127,7 @@ class IngestService:
             replaces=replaces,
         )
         await self._jobs.insert(job)
+        record_transition(IngestState.QUEUED.value)
         holder = await self._claim(source.key, job.id)
         if holder is not None:
             await self._transition(
@@ -163,6 +165,10 @@ class IngestService:
         if job is None:
             raise IngestJobNotFoundError(job_id)
         return job
+
+    async def queue_depth(self) -> int:
+        """Jobs in the queue, waiting or running."""
+        return await self._queue.depth()
 
     async def run(
         self,
@@ -230,6 +236,7 @@ class IngestService:
         if scored is not None:
             decision = self._rating.gate(scored.rating)
             rating = replace(scored.rating, gate=decision)
+            _log_gate(job, decision, rating.net_score)
             # A passed model goes on to STORING in the same write as GATED.
             job = await self._transition(
                 job,
@@ -370,6 +377,8 @@ class IngestService:
         updated = await self._jobs.transition(job, state, utcnow(), via=via, **fields)
         if updated is None:  # finished meanwhile by another attempt: report what it is now
             return await self.get(job.id)
+        for step in (*via, state):
+            record_transition(step.value)
         first = len(updated.history) - len(via) - 1
         passed = [  # the job as it stood in each state passed through
             replace(
@@ -405,6 +414,21 @@ def gate_event(job: IngestJob, decision: GateDecision, net_score: float) -> dict
 def _rejection_summary(decision: GateDecision) -> str:
     parts = [f"{f.metric} {f.score:.2f} < {f.required:.2f}" for f in decision.failures]
     return "rejected by the quality gate: " + "; ".join(parts)
+
+
+def _log_gate(job: IngestJob, decision: GateDecision, net_score: float) -> None:
+    """Each decision as operators look for it: an event per outcome, with what decided it."""
+    record_gate_decision(passed=decision.passed)
+    fields = {
+        "job_id": job.id,
+        "source_key": job.source_key,
+        "net_score": round(net_score, 4),
+        "policy_version": decision.policy_version,
+    }
+    if decision.passed:
+        log.info("gate_passed", extra=fields)
+    else:
+        log.warning("gate_rejected", extra={**fields, "failures": decision.to_dict()["failures"]})
 
 
 def _subject(source: SourceRef) -> Subject:

@@ -18,8 +18,9 @@ from app.settings import Settings
 from app.storage import mongo
 from tests.support.registry import Registry, running_registry
 
-# /health/components too: the spec declares no token for it, and it is health data like /health
-PUBLIC_PATHS = {"/health", "/health/components", "/tracks", "/authenticate"}
+# /health/components too: the spec declares no token for it, and it is health data like /health;
+# /metrics is for Prometheus, and holds counts and timings only
+PUBLIC_PATHS = {"/health", "/health/components", "/tracks", "/authenticate", "/metrics"}
 # Served without a token by design: GraphQL checks tokens per operation, GraphiQL's page and
 # assets are static, download links carry their own signature, the OpenAPI docs are docs.
 OPEN_PREFIXES = ("/graphql", "/static/", "/downloads/", "/schema")
