@@ -70,3 +70,14 @@ class BackendUnavailableError(AppError):
 
     code = "backend_unavailable"
     retryable = True
+
+
+class RateLimitedError(AppError):
+    """Too many attempts: the caller may try again after ``retry_after`` seconds."""
+
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
