@@ -20,8 +20,10 @@ from app.artifacts.repository import ArtifactRepository
 from app.artifacts.service import ArtifactService
 from app.audit.repository import AuditRepository
 from app.audit.service import AuditService
+from app.auth.passwords import PasswordHashing
 from app.auth.repository import AuthRepository
 from app.auth.service import AuthService
+from app.auth.throttle import LoginLimits, LoginThrottle
 from app.cost.service import CostService
 from app.downloads.links import LinkSigner
 from app.downloads.service import DownloadService
@@ -50,6 +52,10 @@ from app.upstream.http import RetryPolicy, open_upstream_http
 
 class EmbeddedBackendMissingError(RuntimeError):
     """A backend URL is unset where only ``tmr serve`` may start embedded backends."""
+
+
+class AdminPasswordMissingError(RuntimeError):
+    """External backends, and no password set for the default admin."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +147,26 @@ async def build_services(resources: Resources) -> Services:
     lineage = LineageService(artifacts)
     auth_repo = AuthRepository(resources.db)
     await auth_repo.ensure_indexes()
-    auth = AuthService(auth_repo)
-    await auth.ensure_default_admin()
+    if settings.admin_password is None:
+        raise AdminPasswordMissingError(
+            "TMR_ADMIN_PASSWORD must be set when the registry runs on external backends "
+            "(TMR_MONGO_URL): only the embedded mode defaults to the course's published password"
+        )
+    auth = AuthService(
+        auth_repo,
+        PasswordHashing(settings.login_hash_workers, settings.login_hash_queue),
+        LoginThrottle(
+            resources.redis,
+            settings.queue_name,  # already this deployment's namespace in Redis
+            LoginLimits(
+                per_user=settings.login_attempts_per_user,
+                per_client=settings.login_attempts_per_client,
+                window_seconds=settings.login_window_seconds,
+            ),
+        ),
+        admin_password=settings.admin_password.get_secret_value(),
+    )
+    await auth.start()
     return Services(
         artifacts=artifacts,
         auth=auth,

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.auth.entities import PUBLISHED_ADMIN_PASSWORD
 from app.observability.logs import LogFormat, LogLevel
 
 
@@ -67,6 +69,29 @@ class Settings(BaseSettings):
     worker_max_tries: int = Field(default=4, ge=1)
     worker_job_timeout_seconds: int = Field(default=600, gt=0)
     queue_name: str = "tmr:queue"
+
+    #: The default admin's password (restored by a reset). Unset, the course's published value
+    #: serves the embedded mode only; on external backends the registry will not start.
+    admin_password: SecretStr | None = None
+    #: Threads that hash and verify passwords (64 MiB each), apart from every other pool, and
+    #: how many verifications may wait for them before logins are refused with 429.
+    login_hash_workers: int = Field(default=2, ge=1)
+    login_hash_queue: int = Field(default=8, ge=0)
+    #: Login attempts per user name and per client address in a window; failures count,
+    #: successes are given back.
+    login_attempts_per_user: int = Field(default=10, ge=1)
+    login_attempts_per_client: int = Field(default=30, ge=1)
+    login_window_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _published_admin_password_when_embedded(cls, data: Any) -> Any:  # noqa: ANN401 - pydantic's raw input
+        # Decided here, where "embedded" still means "no TMR_MONGO_URL": `tmr serve` fills
+        # the URL of the store it starts in a copy of these settings.
+        embedded = isinstance(data, dict) and data.get("mongo_url") is None
+        if embedded and data.get("admin_password") is None:
+            return {**data, "admin_password": PUBLISHED_ADMIN_PASSWORD}
+        return data
 
     #: Log lines as JSON objects ("json") or key=value for a terminal ("console"); unset:
     #: JSON unless stderr is a terminal.

@@ -20,6 +20,10 @@ class AuthRepository:
 
     async def ensure_indexes(self) -> None:
         await self._tokens.create_index("user")
+        # MongoDB deletes expired tokens by itself (its TTL monitor, once a minute); nx-27017
+        # honours the index only when the collection is read with find or count, which token
+        # checks do not do, hence also ``delete_expired_tokens``.
+        await self._tokens.create_index("expires_at", expireAfterSeconds=0)
 
     async def get_user(self, name: str) -> User | None:
         doc = await self._users.find_one({"_id": name})
@@ -61,13 +65,16 @@ class AuthRepository:
     async def delete_token(self, digest: str) -> bool:
         return (await self._tokens.delete_one({"_id": digest})).deleted_count == 1
 
+    async def delete_expired_tokens(self, now: datetime) -> int:
+        return (await self._tokens.delete_many({"expires_at": {"$lte": now}})).deleted_count
+
 
 def _user_doc(user: User) -> Document:
     return {
         "_id": user.name,
         "is_admin": user.is_admin,
         "permissions": sorted(p.value for p in user.permissions),
-        "password_hashes": list(user.password_hashes),
+        "password_hash": user.password_hash,
         "created_at": user.created_at,
     }
 
@@ -77,6 +84,7 @@ def _user(d: Document) -> User:
         name=d["_id"],
         is_admin=bool(d["is_admin"]),
         permissions=frozenset(Permission(p) for p in d.get("permissions") or ()),
-        password_hashes=tuple(d["password_hashes"]),
+        # Users stored before one hash per user kept a list whose first entry is theirs.
+        password_hash=d["password_hash"] if "password_hash" in d else d["password_hashes"][0],
         created_at=d["created_at"],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -13,6 +14,7 @@ from litestar.status_codes import (
     HTTP_404_NOT_FOUND,
     HTTP_409_CONFLICT,
     HTTP_424_FAILED_DEPENDENCY,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_502_BAD_GATEWAY,
     HTTP_503_SERVICE_UNAVAILABLE,
@@ -25,6 +27,7 @@ from app.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    RateLimitedError,
     UpstreamError,
     ValidationError,
 )
@@ -41,6 +44,7 @@ _STATUS: tuple[tuple[type[AppError], int], ...] = (
     (ForbiddenError, HTTP_403_FORBIDDEN),
     (NotFoundError, HTTP_404_NOT_FOUND),
     (ConflictError, HTTP_409_CONFLICT),
+    (RateLimitedError, HTTP_429_TOO_MANY_REQUESTS),
     (UpstreamError, HTTP_502_BAD_GATEWAY),
     (BackendUnavailableError, HTTP_503_SERVICE_UNAVAILABLE),
     (GateRejectedError, HTTP_424_FAILED_DEPENDENCY),
@@ -57,6 +61,12 @@ def app_error_to_response(_: Request[Any, Any, Any], exc: Exception) -> Response
         status = next((s for kind, s in _STATUS if isinstance(exc, kind)), status)
     if status >= HTTP_503_SERVICE_UNAVAILABLE:
         log.warning("request failed: %s", message)
+    headers = {}
+    if isinstance(exc, RateLimitedError):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
     return Response(
-        {"code": code, "detail": message}, status_code=status, media_type=MediaType.JSON
+        {"code": code, "detail": message},
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import MediaType, Response, delete, get, put
+from litestar import MediaType, Request, Response, delete, get, put
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -87,11 +87,12 @@ class AuthenticationRequest(msgspec.Struct):
 
 @put("/authenticate", opt=PUBLIC, summary="Get an access token", status_code=200)
 async def authenticate(
-    services: Services, data: JSONBody[AuthenticationRequest]
+    request: Request[Any, Any, Any], services: Services, data: JSONBody[AuthenticationRequest]
 ) -> Response[bytes]:
     """The token comes back as the JSON string ``"bearer <token>"``, to be sent verbatim in
-    ``X-Authorization``."""
-    token = await services.auth.authenticate(data.user.name, data.secret.password)
+    ``X-Authorization``. Too many attempts answer 429 with ``Retry-After``."""
+    client = request.client.host if request.client else "unknown"
+    token = await services.auth.authenticate(data.user.name, data.secret.password, client=client)
     # The spec's answer is a JSON string, quotes included.
     return Response(msgspec.json.encode(f"bearer {token}"), media_type=MediaType.JSON)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 import strawberry
@@ -7,6 +8,7 @@ import strawberry
 from app.auth.entities import Permission as DomainPermission
 from app.auth.errors import BadCredentialsError
 from app.errors import AppError
+from app.errors import RateLimitedError as DomainRateLimitedError
 from schema.context import GraphQLInfo
 from schema.errors import ConflictError, Error, NotFoundError, ValidationError, map_error
 
@@ -19,12 +21,22 @@ class InvalidCredentialsError(Error):
     pass
 
 
+@strawberry.type(description="Too many login attempts from this client or for this user.")
+class RateLimitedError(Error):
+    retry_after_seconds: int
+
+
+AuthenticateError = Annotated[
+    InvalidCredentialsError | RateLimitedError, strawberry.union("AuthenticateError")
+]
+
+
 @strawberry.type
 class AuthPayload:
     token: str | None = strawberry.field(
         default=None, description='"bearer <token>": send it as Authorization or X-Authorization.'
     )
-    error: InvalidCredentialsError | None = None
+    error: AuthenticateError | None = None
 
 
 @strawberry.type
@@ -55,10 +67,20 @@ class UserPayload:
 class AuthMutations:
     @strawberry.mutation(description="A token for a user: 10 hours or 1000 uses.")
     async def authenticate(self, info: GraphQLInfo, username: str, password: str) -> AuthPayload:
+        connection = info.context.request or info.context.websocket
+        client = connection.client.host if connection and connection.client else "unknown"
         try:
-            token = await info.context.services.auth.authenticate(username, password)
+            token = await info.context.services.auth.authenticate(username, password, client=client)
         except BadCredentialsError as exc:
             return AuthPayload(error=InvalidCredentialsError(code=exc.code, message=exc.message))
+        except DomainRateLimitedError as exc:
+            return AuthPayload(
+                error=RateLimitedError(
+                    code=exc.code,
+                    message=exc.message,
+                    retry_after_seconds=max(1, math.ceil(exc.retry_after)),
+                )
+            )
         return AuthPayload(token=f"bearer {token}")
 
     @strawberry.mutation(description="Empty every store and restore the default user (admin).")

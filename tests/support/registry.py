@@ -18,7 +18,7 @@ from httpx_ws.transport import ASGIWebSocketTransport
 from litestar import Litestar
 
 from app.asgi import create_app
-from app.auth.entities import DEFAULT_ADMIN
+from app.auth.entities import DEFAULT_ADMIN, PUBLISHED_ADMIN_PASSWORD
 from app.services import Services
 from app.settings import Settings
 from workers.settings import build_worker, stop_worker
@@ -38,6 +38,8 @@ def isolated_settings(mongo_url: str, redis_url: str, hub_url: str, data_dir: Pa
         hf_endpoint=hub_url,
         github_api_url=hub_url,
         public_url=PUBLIC_URL,
+        # External backends need the password set; tests log in with the published one.
+        admin_password=PUBLISHED_ADMIN_PASSWORD,
         upstream_max_attempts=3,
         upstream_timeout_seconds=5,
         worker_max_tries=2,
