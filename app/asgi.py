@@ -6,7 +6,6 @@ Run with ``tmr serve`` (embedded backends) or any ASGI server:
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,12 +14,12 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.static_files import create_static_files_router
-from strawberry.litestar import make_graphql_controller
 
 from app.errors import AppError
 from app.http.access import PUBLIC, provide_principal, require_token
 from app.http.deps import provide_services
 from app.http.errors import app_error_to_response
+from app.http.graphql import GRAPHIQL_ASSETS, graphql_controller
 from app.http.routes import REST_HANDLERS
 from app.observability.middleware import ObserveRequests
 from app.resources import build_services, open_resources
@@ -28,10 +27,6 @@ from app.settings import Settings, get_settings
 from schema import build_schema, get_context
 
 STATIC_DIR = Path(__file__).parent / "static"
-GRAPHIQL_ASSETS = "/static/graphiql"
-# GraphiQL's page loads react, graphiql and friends from a CDN; the same files ship with the
-# app under GRAPHIQL_ASSETS (byte-identical, so the page's integrity hashes still hold).
-_CDN_ASSET = re.compile(r"https://unpkg\.com/(@?[^@\"]+)@[^/\"]+/")
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -43,27 +38,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.services = await build_services(resources)
             yield
 
-    base = make_graphql_controller(
-        build_schema(),
-        path="/graphql",
-        context_getter=get_context,
-        keep_alive=True,
-        keep_alive_interval=15,
-    )
-
-    class GraphQLController(base):  # type: ignore[valid-type,misc]
-        # GraphQL checks tokens itself, per operation: its page and `authenticate` are open.
-        opt = PUBLIC
-
-        @property
-        def graphql_ide_html(self) -> str:
-            html: str = super().graphql_ide_html
-            return _CDN_ASSET.sub(rf"{GRAPHIQL_ASSETS}/\1/", html)
-
     return Litestar(
         route_handlers=[
             *REST_HANDLERS,
-            GraphQLController,
+            graphql_controller(build_schema(), get_context),
             create_static_files_router(
                 path=GRAPHIQL_ASSETS,
                 directories=[STATIC_DIR / "graphiql"],

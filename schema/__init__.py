@@ -40,6 +40,7 @@ __all__ = ["Context", "build_schema", "get_context"]
 log = logging.getLogger(__name__)
 
 MAX_TOKENS = 2000
+PARSE_CACHE_SIZE = 256
 
 Query = merge_types(
     "Query",
@@ -111,7 +112,7 @@ def build_schema() -> strawberry.Schema:
             # (the parse cache lives at module level, shared by all). OperationGuard
             # validates, after its own cheaper checks; its rules and cache are built once.
             partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-            partial(ParserCache, maxsize=256),
+            partial(ParserCache, maxsize=PARSE_CACHE_SIZE),
             OperationGuard,
             RegistryMaskErrors,
         ],

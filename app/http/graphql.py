@@ -1,0 +1,63 @@
+"""The GraphQL endpoint as a Litestar controller: strawberry's, with its IDE served offline
+and request bodies that are not GraphQL requests refused with 400.
+
+The schema is handed in by the composition root (``app.asgi``), the only importer of it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+import strawberry
+from cross_web import HTTPException
+from litestar import Controller
+from strawberry.litestar import make_graphql_controller
+
+from app.http.access import PUBLIC
+
+GRAPHIQL_ASSETS: Final = "/static/graphiql"
+# GraphiQL's page loads react, graphiql and friends from a CDN; the same files ship with the
+# app under GRAPHIQL_ASSETS (byte-identical, so the page's integrity hashes still hold).
+_CDN_ASSET = re.compile(r"https://unpkg\.com/(@?[^@\"]+)@[^/\"]+/")
+
+
+def graphql_controller(
+    schema: strawberry.Schema, context_getter: Callable[..., Awaitable[Any]]
+) -> type[Controller]:
+    base = make_graphql_controller(
+        schema,
+        path="/graphql",
+        context_getter=context_getter,
+        keep_alive=True,
+        keep_alive_interval=15,
+    )
+
+    class GraphQLController(base):  # type: ignore[valid-type,misc]
+        # GraphQL checks tokens itself, per field: its page and `authenticate` are open.
+        opt = PUBLIC
+
+        @property
+        def graphql_ide_html(self) -> str:
+            html: str = super().graphql_ide_html
+            return _CDN_ASSET.sub(rf"{GRAPHIQL_ASSETS}/\1/", html)
+
+        def parse_json(self, data: str | bytes) -> object:
+            return parse_request_json(data)
+
+    return GraphQLController
+
+
+def parse_request_json(data: str | bytes) -> object:
+    """A GraphQL request body: an object, or a list of objects (a batch, which strawberry
+    then refuses itself). Anything else a client can send - a bare string or null, invalid
+    UTF-8, JSON nested past the parser's recursion limit - is a 400, not a crash."""
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise HTTPException(400, "The request body is not valid JSON") from exc
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise HTTPException(400, "A GraphQL request is a JSON object with a `query`")
+    return value
