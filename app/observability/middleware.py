@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -21,10 +21,11 @@ import structlog
 from app.observability.metrics import observe_request
 from app.observability.operations import MAX_SCANNED_BYTES, operation_type
 
-Scope = MutableMapping[str, Any]
+# ASGI's own shapes, loosely: any server's or framework's typed variants fit them.
+Scope = Mapping[str, Any]
 Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
+Receive = Callable[[], Awaitable[Any]]
+Send = Callable[[Any], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -102,7 +103,7 @@ class _BodyCopy:
         self.truncated = False
 
     async def receive(self) -> Message:
-        message = await self._receive()
+        message: Message = await self._receive()
         if message["type"] == "http.request" and not self.truncated:
             chunk = bytes(message.get("body", b""))
             self._size += len(chunk)
