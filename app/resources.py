@@ -12,7 +12,6 @@ from pathlib import Path
 
 import aioboto3
 from aiobotocore.config import AioConfig
-from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 from pydantic import SecretStr
 
@@ -32,6 +31,7 @@ from app.ingest.repository import IngestJobRepository
 from app.ingest.service import IngestService
 from app.licensing.service import LicensingService
 from app.lineage.service import LineageService
+from app.outages import guard_services
 from app.ports import BlobStore, EventBus, JobQueue
 from app.queue import ArqJobQueue
 from app.rating.gate import GatePolicy
@@ -79,13 +79,11 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             "embedded backends)"
         )
     async with AsyncExitStack() as stack:
-        client = mongo.connect(settings.mongo_url)
+        client = mongo.connect(settings.mongo_url, timeout_seconds=settings.backend_timeout_seconds)
         stack.push_async_callback(client.close)
         db = client[settings.mongo_database]
 
-        redis = await create_pool(
-            RedisSettings.from_dsn(settings.redis_url), default_queue_name=settings.queue_name
-        )
+        redis = await _open_redis(settings.redis_url, settings)
         stack.push_async_callback(redis.aclose)
 
         signer = LinkSigner(_signing_key(settings), settings.public_url)
@@ -126,6 +124,12 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
 
 
 async def build_services(resources: Resources) -> Services:
+    """The services on ``resources``, each wrapped so that a backend outage anywhere below
+    reaches its caller as BackendUnavailableError (why here: ``app.outages``)."""
+    return guard_services(await _compose_services(resources))
+
+
+async def _compose_services(resources: Resources) -> Services:
     settings = resources.settings
     artifact_repo = ArtifactRepository(resources.db)
     job_repo = IngestJobRepository(resources.db)
@@ -204,6 +208,30 @@ async def build_services(resources: Resources) -> Services:
     )
 
 
+async def _open_redis(url: str, settings: Settings) -> ArqRedis:
+    """arq's pool with a deadline on every read: ``create_pool`` sets none, so a stalled Redis
+    would hold each request for as long as the stall lasts. Pub/sub is unaffected: its reads
+    pass their own, shorter timeout (``app.events``), which takes precedence."""
+    dsn = RedisSettings.from_dsn(url)
+    redis = ArqRedis(
+        host=dsn.host,
+        port=dsn.port,
+        db=dsn.database,
+        username=dsn.username,
+        password=dsn.password,
+        ssl=dsn.ssl,
+        socket_timeout=settings.backend_timeout_seconds,
+        socket_connect_timeout=settings.backend_timeout_seconds,
+        default_queue_name=settings.queue_name,
+    )
+    try:
+        await redis.ping()
+    except BaseException:
+        await redis.aclose()
+        raise
+    return redis
+
+
 async def _open_blobs(settings: Settings, signer: LinkSigner, stack: AsyncExitStack) -> BlobStore:
     if settings.s3_endpoint is None:
         store = LocalBlobStore(settings.data_dir / "blobs", signer)
@@ -222,6 +250,9 @@ async def _open_blobs(settings: Settings, signer: LinkSigner, stack: AsyncExitSt
                 s3={"addressing_style": "path"},
                 signature_version="s3v4",
                 retries={"max_attempts": 3, "mode": "standard"},
+                # each attempt within the backends' deadline (botocore waits 60 s by default)
+                connect_timeout=settings.backend_timeout_seconds,
+                read_timeout=settings.backend_timeout_seconds,
             ),
         )
     )

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     worker_job_timeout_seconds: int = Field(default=600, gt=0)
     queue_name: str = "tmr:queue"
 
+    #: The deadline of every call to MongoDB, Redis and S3: a backend that does not answer
+    #: within it is unavailable (503 with Retry-After, GraphQL UNAVAILABLE), not a hang.
+    backend_timeout_seconds: float = Field(default=5.0, gt=0)
+
     #: The default admin's password (restored by a reset). Unset, the course's published value
     #: serves the embedded mode only; on external backends the registry will not start.
     admin_password: SecretStr | None = None

@@ -35,6 +35,10 @@ from app.ingest.errors import GateRejectedError, IngestFailedError
 
 log = logging.getLogger(__name__)
 
+#: When a client may try again after a backend outage: each attempt costs the registry a
+#: deadline's wait (TMR_BACKEND_TIMEOUT_SECONDS) while the backend is down, so not at once.
+BACKEND_RETRY_AFTER_SECONDS = 5
+
 _STATUS: tuple[tuple[type[AppError], int], ...] = (
     (ValidationError, HTTP_400_BAD_REQUEST),
     # the spec: 401 for bad credentials and for a token lacking the permission (reset),
@@ -64,6 +68,8 @@ def app_error_to_response(_: Request[Any, Any, Any], exc: Exception) -> Response
     headers = {}
     if isinstance(exc, RateLimitedError):
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+    elif isinstance(exc, BackendUnavailableError):
+        headers["Retry-After"] = str(BACKEND_RETRY_AFTER_SECONDS)
     return Response(
         {"code": code, "detail": message},
         status_code=status,
