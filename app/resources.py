@@ -96,6 +96,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 ),
                 timeout_seconds=settings.upstream_timeout_seconds,
                 max_per_host=settings.upstream_max_concurrency_per_host,
+                max_body_bytes=settings.upstream_max_body_mb * 1024 * 1024,
             )
         )
         upstream = Upstream(
@@ -105,6 +106,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 hf_token=_secret(settings.hf_token),
                 github_api_url=settings.github_api_url,
                 github_token=_secret(settings.github_token),
+                allowed_hosts=tuple(settings.upstream_allowed_hosts),
             ),
             UpstreamCache(
                 ttl_seconds=settings.upstream_cache_seconds,

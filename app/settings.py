@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     #: The deadline of every call to MongoDB, Redis and S3: a backend that does not answer
     #: within it is unavailable (503 with Retry-After, GraphQL UNAVAILABLE), not a hang.
     backend_timeout_seconds: float = Field(default=5.0, gt=0)
+    #: The largest upstream answer read, in MB; a larger one fails the ingest.
+    upstream_max_body_mb: int = Field(default=32, ge=1)
+    #: Hosts an upstream redirect may lead to besides the hubs' own: ``host``, ``*.domain``
+    #: or ``host:port`` over HTTPS, or an exact origin (``http://mirror:8080``). The
+    #: configured endpoints are always allowed.
+    upstream_allowed_hosts: list[str] = Field(default_factory=list)
 
     #: The default admin's password (restored by a reset). Unset, the course's published value
     #: serves the embedded mode only; on external backends the registry will not start.

@@ -1,6 +1,10 @@
 """HTTP to upstream hubs: bounded retries that honour ``Retry-After``, and a bound on what
 each upstream host sees from this process. One :class:`UpstreamHttp` (one connection pool)
 lives per process; ingests reach it through their own sessions (``app.upstream.session``).
+
+What a hub answers is not trusted: redirects are followed here, hop by hop, each checked
+against the allow-list (``app.upstream.hosts``) before any connection is made, and bodies are
+read up to a size cap (decompressed bytes, so a small compressed answer cannot blow up).
 """
 
 from __future__ import annotations
@@ -17,13 +21,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from yarl import URL
 
-from app.errors import UpstreamRateLimitedError, UpstreamUnavailableError
+from app.errors import UpstreamError, UpstreamRateLimitedError, UpstreamUnavailableError
 from app.observability.upstream import upstream_trace_config
+from app.upstream.hosts import HostPolicy
 
 log = logging.getLogger(__name__)
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: The hubs redirect once (a moved repo, a file on the CDN); a few more hops are tolerated.
+MAX_REDIRECTS = 5
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 _BASE_BACKOFF_SECONDS = 0.25
 
 
@@ -62,33 +72,36 @@ class RetryPolicy:
 
 class UpstreamHttp:
     def __init__(
-        self, client: aiohttp.ClientSession, policy: RetryPolicy, *, max_per_host: int = 100
+        self,
+        client: aiohttp.ClientSession,
+        policy: RetryPolicy,
+        *,
+        max_per_host: int = 100,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
         self._client = client
         self._policy = policy
         self._max_per_host = max_per_host
+        self._max_body_bytes = max_body_bytes
         # Many ingests share one process: bound what each upstream host sees from us.
         self._per_host: dict[str, asyncio.Semaphore] = {}
 
-    def _slot(self, url: str) -> asyncio.Semaphore:
-        host = _host(url)
+    def _slot(self, url: URL) -> asyncio.Semaphore:
+        host = url.host or ""
         if host not in self._per_host:
             self._per_host[host] = asyncio.Semaphore(self._max_per_host)
         return self._per_host[host]
 
-    async def get(self, url: str, headers: Mapping[str, str]) -> Fetched:
-        """GET with retries on connection errors, 5xx and rate limits. Any other status is
-        returned as is, for the caller to interpret."""
+    async def get(self, url: str, headers: Mapping[str, str], hosts: HostPolicy) -> Fetched:
+        """GET with retries on connection errors, 5xx and rate limits, following redirects
+        only where ``hosts`` allows. Any other status is returned as is, for the caller to
+        interpret. A refused host or an oversized body fails at once, without retries."""
         attempt = 0
         while True:
             attempt += 1
             last = attempt >= self._policy.max_attempts
             try:
-                async with self._slot(url), self._client.get(url, headers=dict(headers)) as r:
-                    body = await r.read()
-                    fetched = Fetched(
-                        url, r.status, {k.lower(): v for k, v in r.headers.items()}, body
-                    )
+                fetched = await self._follow(url, headers, hosts)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 if last:
                     raise UpstreamUnavailableError(f"{_host(url)} unreachable: {exc!r}") from exc
@@ -107,10 +120,39 @@ class UpstreamHttp:
             log.info("retrying %s after %s in %.2fs", url, fetched.status, delay)
             await asyncio.sleep(delay)
 
+    async def _follow(self, url: str, headers: Mapping[str, str], hosts: HostPolicy) -> Fetched:
+        """One GET, redirects followed by hand: aiohttp would follow them to any host."""
+        target = URL(url)
+        sent = dict(headers)
+        hosts.check(target)
+        for _ in range(MAX_REDIRECTS + 1):
+            async with (
+                self._slot(target),
+                self._client.get(target, headers=sent, allow_redirects=False) as r,
+            ):
+                # a redirect's own body is small; reading it keeps the connection reusable
+                body = await _read_capped(r, self._max_body_bytes, target)
+                location = r.headers.get("Location") if r.status in _REDIRECT_STATUSES else None
+                if location is None:
+                    return Fetched(
+                        url, r.status, {k.lower(): v for k, v in r.headers.items()}, body
+                    )
+            hop = target.join(URL(location))
+            hosts.check(hop, redirected_from=target)
+            if not HostPolicy.same_origin(hop, target):
+                # credentials are for the hub that asked for them, not for its CDN
+                sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+            target = hop
+        raise UpstreamError(f"{_host(url)} redirected more than {MAX_REDIRECTS} times")
+
 
 @asynccontextmanager
 async def open_upstream_http(
-    policy: RetryPolicy, *, timeout_seconds: float, max_per_host: int = 100
+    policy: RetryPolicy,
+    *,
+    timeout_seconds: float,
+    max_per_host: int = 100,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> AsyncIterator[UpstreamHttp]:
     """One connection pool for the process. aiohttp rather than httpx here: measured on this
     path, httpx spends about 7 ms of CPU per request at 50 concurrent requests (its pool scans
@@ -124,11 +166,35 @@ async def open_upstream_http(
         raise_for_status=False,
         trace_configs=[upstream_trace_config()],  # every request and hop, in /metrics
     ) as client:
-        yield UpstreamHttp(client, policy, max_per_host=max_per_host)
+        yield UpstreamHttp(client, policy, max_per_host=max_per_host, max_body_bytes=max_body_bytes)
 
 
 def _host(url: str) -> str:
     return urlsplit(url).hostname or ""
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int, url: URL) -> bytes:
+    """The body, or an UpstreamError as soon as it is known to exceed ``limit`` bytes: from
+    Content-Length before reading, else while reading (what a chunked or compressed answer
+    turns out to be)."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise _too_large(url, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(url, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(url: URL, limit: int) -> UpstreamError:
+    return UpstreamError(
+        f"{url.host} sent more than {limit / 1024 / 1024:g} MB for {url.path}; refused "
+        "(TMR_UPSTREAM_MAX_BODY_MB)"
+    )
 
 
 def _backoff(attempt: int) -> float:

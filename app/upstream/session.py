@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Mapping
 
 from app.upstream.cache import CacheKey, Freshness, UpstreamCache, is_commit_id
+from app.upstream.hosts import HUBS_ONLY, HostPolicy
 from app.upstream.http import Fetched, UpstreamHttp
 
 #: Which upstream repository a session is about: ("model" | "dataset" | "github", repo id).
@@ -22,9 +23,11 @@ class UpstreamSession:
         subject: Subject | None = None,
         *,
         shared_links: bool = False,
+        hosts: HostPolicy = HUBS_ONLY,
     ) -> None:
         self._http = http
         self._cache = cache
+        self._hosts = hosts
         self._subject = None if subject is None else (subject[0], subject[1].lower())
         self._shared_links = shared_links
         self._memo: dict[CacheKey, asyncio.Future[Fetched]] = {}
@@ -55,7 +58,7 @@ class UpstreamSession:
                 future.set_result(kept)
             else:
                 future = asyncio.ensure_future(
-                    self._cache.get(key, freshness, lambda: self._http.get(url, sent))
+                    self._cache.get(key, freshness, lambda: self._http.get(url, sent, self._hosts))
                 )
             self._memo[key] = future
         if future.done():

@@ -26,6 +26,8 @@ from tests.fakehub.hf_routes import HuggingFaceHub
 from tests.fakehub.wire import JSON, Reply, Request
 
 DEFAULT_FIXTURES = Path(__file__).parent / "fixtures"
+_CHUNKED = ("Transfer-Encoding", "chunked")
+_CHUNK_SIZE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,12 @@ class _Fault:
     retry_after: float | None
     body: JSON | None
     delay: float
+    #: A hostile hub: a redirect to here instead of the service's answer.
+    location: str | None = None
+    #: A hostile hub: this many bytes of body instead of the service's answer, announced by
+    #: Content-Length or, with `chunked`, not announced at all.
+    size: int = 0
+    chunked: bool = False
 
 
 class _Service(Protocol):
@@ -160,6 +168,26 @@ class FakeHub:
         with self._state.lock:
             self._state.faults.append(_Fault(path_prefix, status, times, retry_after, body, delay))
 
+    def inject_redirect(
+        self, path_prefix: str, location: str, *, status: int = 302, times: int = 1
+    ) -> None:
+        """Answer the next `times` requests under `path_prefix` with a redirect to `location`,
+        as a compromised or spoofed hub would."""
+        with self._state.lock:
+            self._state.faults.append(
+                _Fault(path_prefix, status, times, None, None, 0.0, location=location)
+            )
+
+    def inject_oversized(
+        self, path_prefix: str, size: int, *, chunked: bool = False, times: int = 1
+    ) -> None:
+        """Answer the next `times` requests under `path_prefix` with 200 and `size` bytes of
+        JSON; with `chunked`, sent in chunks without a Content-Length."""
+        with self._state.lock:
+            self._state.faults.append(
+                _Fault(path_prefix, 200, times, None, None, 0.0, size=size, chunked=chunked)
+            )
+
     def clear_faults(self) -> None:
         with self._state.lock:
             self._state.faults.clear()
@@ -191,6 +219,14 @@ class FakeHub:
             return service.handle(req)
         if fault.delay > 0:
             time.sleep(fault.delay)
+        if fault.location is not None:
+            return Reply(fault.status, b"", {"Location": fault.location})
+        if fault.size:
+            body = b'{"pad":"' + b"a" * max(0, fault.size - 10) + b'"}'
+            headers = {"Content-Type": "application/json"}
+            if fault.chunked:
+                headers[_CHUNKED[0]] = _CHUNKED[1]
+            return Reply(fault.status, body, headers)
         return service.fault(req, fault.status, fault.retry_after, fault.body)
 
     def _track(self, conn: socket.socket, *, add: bool) -> None:
@@ -289,8 +325,15 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in _headers(reply):
             self.send_header(name, value)
         self.end_headers()
-        if send_body:
+        if not send_body:
+            return
+        if reply.headers.get(_CHUNKED[0]) != _CHUNKED[1]:
             self.wfile.write(reply.body)
+            return
+        for start in range(0, len(reply.body), _CHUNK_SIZE):
+            chunk = reply.body[start : start + _CHUNK_SIZE]
+            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         if self.hub.verbose:
@@ -304,4 +347,5 @@ def _origin(server: _HubServer) -> str:
 
 def _headers(reply: Reply) -> Iterator[tuple[str, str]]:
     yield from reply.headers.items()
-    yield "Content-Length", str(len(reply.body))
+    if reply.headers.get(_CHUNKED[0]) != _CHUNKED[1]:
+        yield "Content-Length", str(len(reply.body))
