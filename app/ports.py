@@ -61,7 +61,52 @@ class JobQueue(Protocol):
         its queue until it ends)."""
         ...
 
+    async def snapshot(self) -> QueueSnapshot: ...
+
+    async def release(self, job_id: str) -> bool:
+        """Forget that a worker took the job, so that the next free worker takes it again
+        (its worker is gone). False if no worker held it."""
+        ...
+
     async def ping(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    """What the queue holds at one moment."""
+
+    #: Every job it holds, waiting or being run.
+    held: frozenset[str]
+    #: The jobs a worker has taken, with how many seconds ago it took each.
+    taken: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerBeat:
+    """What a live worker says about itself on each heartbeat."""
+
+    worker_id: str
+    host: str
+    pid: int
+    started_at: float  # Unix time
+    running: frozenset[str] = frozenset()
+
+
+class WorkerRegistry(Protocol):
+    """The live workers of one queue: each beats again before its last beat expires."""
+
+    async def beat(self, beat: WorkerBeat) -> None: ...
+
+    async def retire(self, worker_id: str) -> None:
+        """A worker that stops cleanly leaves at once, not when its last beat expires."""
+        ...
+
+    async def live(self) -> list[WorkerBeat]: ...
+
+    async def take_turn(self, worker_id: str) -> bool:
+        """True for one worker per heartbeat interval: the one whose turn it is to
+        reconcile the queue with the job documents."""
+        ...
 
 
 Event = Mapping[str, Any]
