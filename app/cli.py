@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 
 from app.embedded import embedded_backends
@@ -16,7 +17,7 @@ from app.eventloop import run as run_on_best_loop
 from app.observability.logs import configure_logging, use_json
 from app.observability.metrics import serve_worker_metrics
 from app.settings import Settings, get_settings
-from workers.settings import build_worker, stop_worker
+from workers.settings import supervised_worker
 
 log = logging.getLogger("tmr")
 
@@ -76,13 +77,16 @@ async def _serve_async(settings: Settings, host: str, port: int, *, with_worker:
             log_config=None,  # its lines go through the process's one log format
         )
     )
-    worker = build_worker(settings) if with_worker else None
-    worker_task = asyncio.create_task(worker.async_run()) if worker is not None else None
+    # Supervised: a worker that fails is started again, so the API never sits on a queue
+    # that nobody serves.
+    worker = supervised_worker(settings) if with_worker else None
+    worker_task = asyncio.create_task(worker.run()) if worker is not None else None
     try:
         await server.serve()
     finally:
         if worker is not None and worker_task is not None:
-            await stop_worker(worker, worker_task)
+            worker.stop()
+            await worker_task
 
 
 def _worker(settings: Settings) -> int:
@@ -93,11 +97,13 @@ def _worker(settings: Settings) -> int:
         return 2
 
     async def run() -> None:
-        worker = build_worker(settings, handle_signals=True)
-        try:
-            await worker.async_run()
-        finally:
-            await worker.close()
+        # Rides out Redis and document-store outages; only SIGINT or SIGTERM ends it, once
+        # the running jobs have had their chance to finish.
+        worker = supervised_worker(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, worker.stop)
+        await worker.run()
 
     with contextlib.suppress(KeyboardInterrupt):
         run_on_best_loop(run())

@@ -27,13 +27,14 @@ from app.cost.service import CostService
 from app.downloads.links import LinkSigner
 from app.downloads.service import DownloadService
 from app.events import RedisEventBus
+from app.ingest.recovery import IngestRecovery
 from app.ingest.repository import IngestJobRepository
 from app.ingest.service import IngestService
 from app.licensing.service import LicensingService
 from app.lineage.service import LineageService
 from app.outages import guard_services
-from app.ports import BlobStore, EventBus, JobQueue
-from app.queue import ArqJobQueue
+from app.ports import BlobStore, EventBus, JobQueue, WorkerRegistry
+from app.queue import ArqJobQueue, Heartbeat, RedisWorkerRegistry
 from app.rating.gate import GatePolicy
 from app.rating.metrics.registry import ALL_METRICS
 from app.rating.service import RatingService
@@ -44,7 +45,7 @@ from app.settings import Settings
 from app.storage import mongo
 from app.storage.local import LocalBlobStore
 from app.storage.s3 import S3BlobStore
-from app.system.service import HealthService
+from app.system.service import HealthService, Workload
 from app.upstream.cache import UpstreamCache
 from app.upstream.clients import Upstream, UpstreamConfig
 from app.upstream.http import RetryPolicy, open_upstream_http
@@ -68,6 +69,7 @@ class Resources:
     events: EventBus
     upstream: Upstream
     signer: LinkSigner
+    workers: WorkerRegistry
 
 
 @asynccontextmanager
@@ -118,10 +120,15 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             db=db,
             redis=redis,
             blobs=blobs,
-            queue=ArqJobQueue(redis, settings.queue_name),
+            queue=ArqJobQueue(
+                redis, settings.queue_name, job_timeout_seconds=settings.worker_job_timeout_seconds
+            ),
             events=RedisEventBus(redis),
             upstream=upstream,
             signer=signer,
+            workers=RedisWorkerRegistry(
+                redis, settings.queue_name, Heartbeat(settings.worker_heartbeat_seconds)
+            ),
         )
 
 
@@ -205,8 +212,29 @@ async def _compose_services(resources: Resources) -> Services:
                 "documents": ping_mongo,
                 "queue": resources.queue.ping,
                 "blobs": resources.blobs.ping,
-            }
+            },
+            workload=lambda: _workload(resources),
         ),
+    )
+
+
+async def _workload(resources: Resources) -> Workload:
+    live = await resources.workers.live()
+    return Workload(live_workers=len(live), queue_depth=await resources.queue.depth())
+
+
+def build_recovery(resources: Resources, services: Services) -> IngestRecovery:
+    """What a worker runs to end the jobs other workers left behind."""
+    settings = resources.settings
+    return IngestRecovery(
+        ingest=services.ingest,
+        jobs=IngestJobRepository(resources.db),
+        queue=resources.queue,
+        workers=resources.workers,
+        blobs=resources.blobs,
+        max_tries=settings.worker_max_tries,
+        dead_after=Heartbeat(settings.worker_heartbeat_seconds).dead_after,
+        orphan_after=settings.worker_orphan_grace_seconds,
     )
 
 

@@ -103,6 +103,17 @@ class Settings(BaseSettings):
             return {**data, "admin_password": PUBLISHED_ADMIN_PASSWORD}
         return data
 
+    #: How often each worker renews its heartbeat and (one worker at a time) reconciles the
+    #: queue with the job documents. A worker missing three beats is taken for dead and its
+    #: jobs are handed to the others.
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    #: The longest wait between attempts to reach Redis again during an outage (or to
+    #: restart a worker that failed); waits grow from a fraction of a second, with jitter.
+    worker_reconnect_max_seconds: float = Field(default=5.0, gt=0)
+    #: An unfinished ingest job that nothing in the queue stands behind is queued again (or
+    #: ended, once its tries are spent) when it has not changed for this long.
+    worker_orphan_grace_seconds: float = Field(default=60.0, gt=0)
+
     #: Log lines as JSON objects ("json") or key=value for a terminal ("console"); unset:
     #: JSON unless stderr is a terminal.
     log_format: LogFormat | None = None

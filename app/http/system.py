@@ -21,10 +21,13 @@ PLANNED_TRACKS = ("Access control track",)
 @get("/health", opt=PUBLIC, summary="Liveness and the state of each backend")
 async def health(services: Services) -> Response[dict[str, Any]]:
     report = await services.health.check()
+    load = report.workload
     body = {
         "status": "ok" if report.ok else "degraded",
         "checked_at": report.checked_at.isoformat(),
         "uptime_seconds": report.uptime_seconds,
+        "workers": {"live": None if load is None else load.live_workers},
+        "queue": {"depth": None if load is None else load.queue_depth},
         "components": [
             {
                 "id": c.name,
@@ -56,10 +59,10 @@ async def health_components(
                 "status": "ok" if c.ok else "critical",
                 "observed_at": observed,
                 "description": f"{c.name} backend, probed on every health check",
-                "metrics": {"latency_ms": c.latency_ms},
+                "metrics": {"latency_ms": c.latency_ms, **c.metrics},
                 "issues": []
                 if c.ok
-                else [{"code": "unreachable", "severity": "error", "summary": c.detail}],
+                else [{"code": c.issue, "severity": "error", "summary": c.detail}],
             }
             for c in report.components
         ],

@@ -26,6 +26,7 @@ class IngestJobRepository:
     async def ensure_indexes(self) -> None:
         await self._jobs.create_index("source_key")
         await self._jobs.create_index("created_at")
+        await self._jobs.create_index("state")
 
     async def insert(self, job: IngestJob) -> None:
         await self._jobs.insert_one(_to_document(job))
@@ -67,6 +68,21 @@ class IngestJobRepository:
                 return updated
             current = await self.get(job.id)
         raise BackendUnavailableError(f"ingest {job.id} is being updated by too many writers")
+
+    async def unfinished(self, *, unchanged_since: datetime, limit: int) -> list[IngestJob]:
+        """Live jobs (neither DONE nor FAILED) that have not changed since the given time,
+        oldest first."""
+        cursor = (
+            self._jobs.find(
+                {
+                    "state": {"$nin": [s.value for s in IngestState if s.terminal]},
+                    "updated_at": {"$lt": unchanged_since},
+                }
+            )
+            .sort("updated_at", 1)
+            .limit(limit)
+        )
+        return [_from_document(d) async for d in cursor]
 
     async def acquire_source(self, source_key: str, job_id: str) -> str | None:
         """Claim ``source_key`` for ``job_id``. Returns None when claimed, else the id of the

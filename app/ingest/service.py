@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
+from app.artifacts.entities import Artifact, ArtifactType, SourceHost, SourceRef
 from app.artifacts.errors import DuplicateSourceError
 from app.artifacts.service import ArtifactService, NewArtifact
 from app.artifacts.sources import parse_source
@@ -260,8 +260,10 @@ class IngestService:
                     IngestState.FAILED,
                     IngestError("gate_rejected", _rejection_summary(decision)),
                 )
-        if job.state is not IngestState.STORING:  # an artifact without a rating
+        if not job.state.terminal and job.state is not IngestState.STORING:  # no rating
             job = await self._transition(job, IngestState.STORING)
+        if job.state.terminal:  # ended meanwhile, given up on as crashed: store nothing
+            return job
         artifact = await self._artifacts.store(
             NewArtifact(
                 id=job.artifact_id,
@@ -276,6 +278,10 @@ class IngestService:
                 replaces=job.replaces is not None,
             )
         )
+        await self._record_stored(job, artifact)
+        return await self._finish(job, IngestState.DONE, stored=True)
+
+    async def _record_stored(self, job: IngestJob, artifact: Artifact) -> None:
         # Keyed by the job: a retried job that stored the artifact already records nothing new.
         actions = [
             (
@@ -283,10 +289,23 @@ class IngestService:
                 f"ingest:{job.id}:create",
             )
         ]
-        if rating is not None:  # the model was rated: its scores are part of the record
+        if artifact.rating is not None:  # the model was rated: its scores are on record
             actions.append((AuditAction.RATE, f"ingest:{job.id}:rate"))
         await self._audit.record_each(actions, AuditedArtifact.of(artifact), user=job.requester)
-        return await self._finish(job, IngestState.DONE, stored=True)
+
+    async def abandon(self, job_id: str, error: IngestError) -> IngestJob | None:
+        """End a job that no worker will finish (its tries are spent, or the queue lost it)
+        and free its source. One whose artifact was stored before its worker died ends DONE."""
+        job = await self._jobs.get(job_id)
+        if job is None or job.state.terminal:
+            return job
+        if job.state is IngestState.STORING:
+            stored = await self._artifacts.find(job.artifact_id)
+            if stored is not None and stored.ingest_id == job.id:
+                await self._record_stored(job, stored)
+                return await self._finish(job, IngestState.DONE, stored=True)
+        log.warning("ingest %s given up: %s", job.id, error.message)
+        return await self._finish(job, IngestState.FAILED, error)
 
     async def watch_gate(self) -> AsyncIterator[dict[str, Any]]:
         """Every gate decision from now on, as it is made."""
@@ -390,9 +409,14 @@ class IngestService:
             for k, step in enumerate(via)
         ]
         channel = progress_channel(updated.id)
-        await self._events.publish_many(
-            [*((channel, j.to_event()) for j in (*passed, updated)), *also_publish]
-        )
+        try:
+            await self._events.publish_many(
+                [*((channel, j.to_event()) for j in (*passed, updated)), *also_publish]
+            )
+        except Exception:
+            # An event bus outage must not end the ingest. The document is the truth and
+            # watchers re-read it: a lost event only delays them.
+            log.warning("could not publish the state of ingest %s", updated.id, exc_info=True)
         return updated
 
 

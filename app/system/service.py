@@ -1,16 +1,17 @@
-"""The registry's view of its own backends."""
+"""The registry's view of its own backends and of the workers that serve its queue."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.clock import utcnow
 
 PING_TIMEOUT_SECONDS = 2.0
+WORKERS_COMPONENT = "workers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,16 @@ class ComponentHealth:
     ok: bool
     latency_ms: float
     detail: str
+    #: What a failing component's issue is called (machine-readable).
+    issue: str = "unreachable"
+    metrics: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    live_workers: int
+    #: Jobs the queue holds, waiting or being run.
+    queue_depth: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,22 +38,37 @@ class HealthReport:
     checked_at: datetime
     uptime_seconds: int
     components: tuple[ComponentHealth, ...]
+    #: None when the queue could not be asked.
+    workload: Workload | None = None
 
 
 class HealthService:
-    def __init__(self, probes: Mapping[str, Callable[[], Awaitable[None]]]) -> None:
+    def __init__(
+        self,
+        probes: Mapping[str, Callable[[], Awaitable[None]]],
+        workload: Callable[[], Awaitable[Workload]] | None = None,
+    ) -> None:
         self._probes = dict(probes)
+        self._workload = workload
         self._started = time.monotonic()
 
     async def check(self) -> HealthReport:
-        components = await asyncio.gather(
-            *(self._probe(name, probe) for name, probe in self._probes.items())
+        workers = (
+            None if self._workload is None else asyncio.create_task(self._workers(self._workload))
         )
+        components = list(
+            await asyncio.gather(*(self._probe(name, p) for name, p in self._probes.items()))
+        )
+        workload = None
+        if workers is not None:
+            component, workload = await workers
+            components.append(component)
         return HealthReport(
             ok=all(c.ok for c in components),
             checked_at=utcnow(),
             uptime_seconds=int(time.monotonic() - self._started),
             components=tuple(components),
+            workload=workload,
         )
 
     async def _probe(self, name: str, probe: Callable[[], Awaitable[None]]) -> ComponentHealth:
@@ -51,10 +77,42 @@ class HealthService:
             async with asyncio.timeout(PING_TIMEOUT_SECONDS):
                 await probe()
         except Exception as exc:  # noqa: BLE001 - any failure is what the health check reports
-            return ComponentHealth(
-                name, ok=False, latency_ms=_ms(start), detail=f"{type(exc).__name__}: {exc}"[:300]
-            )
+            return ComponentHealth(name, ok=False, latency_ms=_ms(start), detail=_failure(exc))
         return ComponentHealth(name, ok=True, latency_ms=_ms(start), detail="ok")
+
+    async def _workers(
+        self, workload: Callable[[], Awaitable[Workload]]
+    ) -> tuple[ComponentHealth, Workload | None]:
+        """Jobs waiting with no worker alive to run them is an outage of its own, whatever
+        the backends say; no worker and nothing to do is fine."""
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+                load = await workload()
+        except Exception as exc:  # noqa: BLE001 - any failure is what the health check reports
+            failed = ComponentHealth(
+                WORKERS_COMPONENT, ok=False, latency_ms=_ms(start), detail=_failure(exc)
+            )
+            return failed, None
+        stalled = load.queue_depth > 0 and load.live_workers == 0
+        detail = (
+            f"no live worker ({load.queue_depth} queued)"
+            if stalled
+            else f"{load.live_workers} live, {load.queue_depth} queued"
+        )
+        component = ComponentHealth(
+            WORKERS_COMPONENT,
+            ok=not stalled,
+            latency_ms=_ms(start),
+            detail=detail,
+            issue="no_live_worker",
+            metrics={"live": load.live_workers, "queue_depth": load.queue_depth},
+        )
+        return component, load
+
+
+def _failure(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def _ms(start: float) -> float:
