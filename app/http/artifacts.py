@@ -139,7 +139,7 @@ async def _answer(  # noqa: PLR0917 - the request's parts, passed on
     may still fail (Redis pub/sub down, a document store blip); that is answered 202 like an
     ingest still running, never 500."""
     name = job.name or parse_source(job.url, job.type).default_name
-    pending = Response(
+    pending: Response[ArtifactBody | ArtifactMetadata] = Response(
         ArtifactMetadata(name=name, id=job.artifact_id, type=job.type),
         status_code=HTTP_202_ACCEPTED,
     )

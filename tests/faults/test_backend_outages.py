@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from redis.asyncio import Redis
 
 from app.events import RedisEventBus
@@ -166,8 +167,7 @@ async def test_an_idle_subscription_outlives_the_socket_timeout(
 
 async def _subscribe_once(registry: Registry, job_id: str) -> dict[str, Any]:
     """The first message a progress subscription gets, whatever its type."""
-    from httpx_ws import aconnect_ws  # noqa: PLC0415 - only this helper speaks raw websocket
-
+    ws: AsyncWebSocketSession
     async with aconnect_ws(
         "/graphql", registry.client, subprotocols=["graphql-transport-ws"]
     ) as ws:
