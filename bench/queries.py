@@ -93,6 +93,8 @@ def registry_process(mongo_url: str, redis_url: str, database: str, work: Path) 
         "TMR_REDIS_URL": redis_url,
         "TMR_MONGO_DATABASE": database,
         "TMR_DATA_DIR": str(work / "data"),
+        # external backends: the admin password is not defaulted there
+        "TMR_ADMIN_PASSWORD": DEFAULT_ADMIN_PASSWORDS[0],
     }
     with (work / "serve.log").open("wb") as out:
         proc = subprocess.Popen(

@@ -35,10 +35,14 @@ class RootField:
     name: str
     field: GraphQLField
 
+    def call(self, values: ArgumentValues) -> str:
+        """The field with its required arguments."""
+        return f"{self.name}{_arguments(self.field, values)}"
+
     def document(self, path: str, values: ArgumentValues) -> str:
         """The operation selecting this field by ``path``; its response key is ``probe`` for
         the alias and the field's name otherwise."""
-        selection = f"{self.name}{_arguments(self.field, values)}{_subselection(self.field)}"
+        selection = f"{self.call(values)}{_subselection(self.field)}"
         if path == "direct":
             return f"{self.operation} {{ {selection} }}"
         if path == "alias":
