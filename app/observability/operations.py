@@ -14,7 +14,10 @@ from typing import Literal
 
 Operation = Literal["query", "mutation", "subscription", "unknown"]
 
-_IGNORED = re.compile(r'"""(?:\\"""|[^"]|"(?!""))*"""|"(?:\\.|[^"\\\n])*"|#[^\n\r]*')
+#: Block strings, strings and comments. Each alternative matches wherever it starts (an
+#: unterminated string runs to the end of its line or text) and never backtracks, so a scan
+#: is linear in the body whatever its quotes and backslashes.
+_IGNORED = re.compile(r'"""(?:\\"""|[^"]|"(?!""))*+(?:"""|\Z)|"(?:\\.|[^"\\\n])*+[\s\S]?|#[^\n\r]*')
 _TOKENS = re.compile(
     r"[{}()]|\b(?P<keyword>query|mutation|subscription|fragment)\b"
     r"(?:\s+(?P<name>[_A-Za-z][_0-9A-Za-z]*))?"

@@ -27,9 +27,13 @@ _SECRET_KEY = re.compile(rf"(?i){_SENSITIVE_NAMES}")
 #: ``name=value`` (query strings, form bodies) and ``name: value`` / ``"name": "value"``
 #: (JSON, GraphQL arguments, reprs of header dicts) where the name is a secret's.
 _SECRET_PAIR = re.compile(
+    # The name starts where no name character precedes it and its parts are bounded, and a
+    # quoted value is bounded too: any text scans in linear time (a log line may hold a long
+    # token-like run, and an unbounded `[\w.-]*` would backtrack over all of it at each
+    # position). An unterminated or overlong quoted value is cut at the next delimiter.
     rf"""(?ix)
-    (?P<name>[\w.-]*(?:{_SENSITIVE_NAMES})[\w.-]*["']?\s*[:=]\s*)
-    (?P<value>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|[^\s&,;)}}\]"']+)
+    (?P<name>(?<![\w.-])[\w.-]{{0,64}}?(?:{_SENSITIVE_NAMES})[\w.-]{{0,64}}["']?\s{{0,16}}[:=]\s{{0,16}})
+    (?P<value>"(?:\\.|[^"\\]){{0,1024}}"|'(?:\\.|[^'\\]){{0,1024}}'|["']?[^\s&,;)}}\]"']+)
     """
 )
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[^\s\"',;)}\]]+")
@@ -45,7 +49,8 @@ def redact_text(text: str) -> str:
 def _mask_pair(match: re.Match[str]) -> str:
     value = match["value"]
     quote = value[0] if value[:1] in {'"', "'"} else ""
-    return f"{match['name']}{quote}{REDACTED}{quote}"
+    closed = quote if len(value) > 1 and value.endswith(quote) else ""
+    return f"{match['name']}{quote}{REDACTED}{closed}"
 
 
 def redact_value(value: object, depth: int = 0) -> object:
