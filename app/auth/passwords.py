@@ -8,7 +8,10 @@ them: past that bound a login is refused at once instead of queueing without end
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -18,6 +21,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.auth.errors import LoginsBusyError
 
+#: How much lower than the process the hashing threads run (Linux nice increment).
+HASHING_NICENESS = 10
 #: What a refused caller is told to wait: about one verification.
 BUSY_RETRY_AFTER_SECONDS = 1.0
 #: Verified when the user does not exist, so that an unknown name costs what a known one does.
@@ -31,7 +36,9 @@ class PasswordHashing:
     def __init__(self, workers: int, max_waiting: int) -> None:
         # Idle threads exit with the pool when its owner is collected (ThreadPoolExecutor
         # holds only a weak reference back), so no explicit shutdown is needed.
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tmr-passwords")
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="tmr-passwords", initializer=_yield_to_requests
+        )
         self._capacity = workers + max_waiting
         self._admitted = 0
         self._dummy: str | None = None
@@ -62,6 +69,13 @@ class PasswordHashing:
             return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
         finally:
             self._admitted -= 1
+
+
+def _yield_to_requests() -> None:
+    # Runs in each hashing thread: a higher nice value (argon2's own lane threads inherit it)
+    # lets the event loop's thread win the cores while logins are being checked.
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
 
 
 def _matches(stored: str, password: str) -> bool:
