@@ -33,7 +33,7 @@ def operation_type(body: bytes) -> Operation:
         return "unknown"
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested past the parser's limit
         return "unknown"
     if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
         return "unknown"

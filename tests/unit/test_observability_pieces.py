@@ -120,6 +120,7 @@ def test_the_operation_type_is_read_without_parsing(
         b"null",
         b'{"query": 5}',
         b"\xff\xfe",
+        b"[" * 5000 + b"]" * 5000,
         json.dumps({"query": "mutation { x }" + " " * MAX_SCANNED_BYTES}).encode(),
     ],
 )
