@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.artifacts.entities import ArtifactType
+from app.auth.entities import PUBLISHED_ADMIN_PASSWORD
 from app.embedded import free_port, spawn, stop, wait_for_port
 from app.eventloop import run as run_on_best_loop
 from app.rating.context import RegisteredParent, ScoringContext
@@ -151,6 +152,7 @@ def worker_process(settings: Settings, log_file: Path) -> Iterator[int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
     env |= {
         "TMR_MONGO_URL": settings.mongo_url or "",
+        "TMR_ADMIN_PASSWORD": PUBLISHED_ADMIN_PASSWORD,  # external backends need it
         "TMR_MONGO_DATABASE": settings.mongo_database,
         "TMR_REDIS_URL": settings.redis_url or "",
         "TMR_QUEUE_NAME": settings.queue_name,
