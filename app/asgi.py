@@ -14,11 +14,12 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.errors import AppError
 from app.http.access import PUBLIC, provide_principal, require_token
 from app.http.deps import provide_services
-from app.http.errors import app_error_to_response
+from app.http.errors import app_error_to_response, unexpected_error_to_response
 from app.http.graphql import GRAPHIQL_ASSETS, graphql_controller
 from app.http.routes import REST_HANDLERS
 from app.observability.middleware import ObserveRequests
@@ -61,7 +62,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "services": Provide(provide_services, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
         },
-        exception_handlers={AppError: app_error_to_response},
+        exception_handlers={
+            AppError: app_error_to_response,
+            HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error_to_response,
+        },
         openapi_config=OpenAPIConfig(title="Trustworthy Model Registry", version="0.1.0"),
         request_max_body_size=1024 * 1024,
     )

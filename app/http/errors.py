@@ -76,3 +76,15 @@ def app_error_to_response(_: Request[Any, Any, Any], exc: Exception) -> Response
         media_type=MediaType.JSON,
         headers=headers,
     )
+
+
+def unexpected_error_to_response(
+    _: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, str]]:
+    """A bug: logged in full (Litestar logs nothing outside debug mode), masked for clients."""
+    log.error("request failed unexpectedly", exc_info=exc)
+    return Response(
+        {"code": "internal", "detail": "unexpected error"},
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+        media_type=MediaType.JSON,
+    )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from app.settings import Settings
 from tests.support.registry import running_registry
 
@@ -52,3 +56,19 @@ async def test_a_tampered_download_link_is_refused(settings: Settings) -> None:
         assert refused.json()["code"] == "forbidden"
         missing = await registry.client.get("/downloads/artifacts/9/bundle.zip")
         assert missing.status_code == 400
+
+
+async def test_an_unexpected_failure_is_logged_in_full_and_masked(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("a bug with internal detail")
+
+    async with running_registry(settings, worker=False) as registry:
+        monkeypatch.setattr("app.http.artifacts.typed", broken)
+        with caplog.at_level(logging.ERROR):
+            response = await registry.client.get("/artifacts/model/1")
+    assert response.status_code == 500
+    assert response.json() == {"code": "internal", "detail": "unexpected error"}
+    logged = [r for r in caplog.records if r.exc_info is not None]
+    assert any("a bug with internal detail" in str(r.exc_info[1]) for r in logged if r.exc_info)
