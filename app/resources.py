@@ -55,7 +55,7 @@ class EmbeddedBackendMissingError(RuntimeError):
     """A backend URL is unset where only ``tmr serve`` may start embedded backends."""
 
 
-class AdminPasswordMissingError(RuntimeError):
+class DefaultAdminUnconfiguredError(RuntimeError):
     """External backends, and no password set for the default admin."""
 
 
@@ -80,6 +80,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             "TMR_MONGO_URL and TMR_REDIS_URL must be set (or use `tmr serve`, which starts "
             "embedded backends)"
         )
+    _admin_password(settings)  # a missing one fails here, before any backend is reached
     async with AsyncExitStack() as stack:
         client = mongo.connect(settings.mongo_url, timeout_seconds=settings.backend_timeout_seconds)
         stack.push_async_callback(client.close)
@@ -160,11 +161,6 @@ async def _compose_services(resources: Resources) -> Services:
     lineage = LineageService(artifacts)
     auth_repo = AuthRepository(resources.db)
     await auth_repo.ensure_indexes()
-    if settings.admin_password is None:
-        raise AdminPasswordMissingError(
-            "TMR_ADMIN_PASSWORD must be set when the registry runs on external backends "
-            "(TMR_MONGO_URL): only the embedded mode defaults to the course's published password"
-        )
     auth = AuthService(
         auth_repo,
         PasswordHashing(settings.login_hash_workers, settings.login_hash_queue),
@@ -177,7 +173,7 @@ async def _compose_services(resources: Resources) -> Services:
                 window_seconds=settings.login_window_seconds,
             ),
         ),
-        admin_password=settings.admin_password.get_secret_value(),
+        admin_password=_admin_password(settings),
     )
     await auth.start()
     return Services(
@@ -300,6 +296,15 @@ def _signing_key(settings: Settings) -> bytes:
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     return path.read_text().strip().encode()
+
+
+def _admin_password(settings: Settings) -> str:
+    if settings.admin_password is None:
+        raise DefaultAdminUnconfiguredError(
+            "TMR_ADMIN_PASSWORD must be set when the registry runs on external backends "
+            "(TMR_MONGO_URL): only the embedded mode defaults to the course's published password"
+        )
+    return settings.admin_password.get_secret_value()
 
 
 def _secret(value: SecretStr | None) -> str | None:

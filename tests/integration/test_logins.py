@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from app.auth.entities import DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORDS, PUBLISHED_ADMIN_PASSWORD
 from app.clock import utcnow
-from app.resources import AdminPasswordMissingError, build_services, open_resources
+from app.resources import DefaultAdminUnconfiguredError, open_resources
 from app.settings import Settings
 from app.storage import mongo
 from tests.support.registry import running_registry
@@ -229,9 +229,9 @@ async def test_external_backends_refuse_to_start_without_an_admin_password(
     settings: Settings,
 ) -> None:
     unset = settings.model_copy(update={"admin_password": None})
-    async with open_resources(unset) as resources:
-        with pytest.raises(AdminPasswordMissingError, match="TMR_ADMIN_PASSWORD"):
-            await build_services(resources)
+    with pytest.raises(DefaultAdminUnconfiguredError, match="TMR_ADMIN_PASSWORD"):
+        async with open_resources(unset):
+            pass
 
 
 def test_only_the_embedded_mode_defaults_to_the_published_password(
