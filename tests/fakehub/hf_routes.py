@@ -1,4 +1,5 @@
-"""The Hugging Face Hub routes: repo info and file resolution, with the hub's error contract.
+"""The Hugging Face Hub routes: repo info, commit history and file resolution, with the hub's
+error contract.
 
 The error shapes follow what `huggingface_hub.utils.hf_raise_for_status` keys on
 (`X-Error-Code`, `X-Error-Message`), so clients built on it map them to the same exceptions
@@ -8,6 +9,7 @@ as against huggingface.co.
 from __future__ import annotations
 
 import copy
+import html
 import math
 import secrets
 import time
@@ -18,8 +20,10 @@ from urllib.parse import quote, urlencode
 from tests.fakehub.hf_store import HfRepo, HfStore, Kind
 from tests.fakehub.wire import JSON, RateWindow, Reply, Request, git_blob_sha, json_reply
 
-# Path words that end a repo id: `/api/models/{id}/revision/{rev}`, `/{id}/resolve/{rev}/{path}`.
-_MARKERS = frozenset({"revision", "resolve"})
+# The commits API pages like the hub: 50 a page unless `limit` says otherwise (clients ask for up
+# to 1000), `p` counts pages from 0.
+_COMMITS_PER_PAGE = 50
+_MAX_COMMITS_PER_PAGE = 1000
 # The hub's anonymous quotas, per 5-minute window (RateLimit / RateLimit-Policy headers).
 _QUOTAS = {"api": 500, "resolvers": 3000}
 _WINDOW_SECONDS = 300
@@ -77,9 +81,9 @@ class HuggingFaceHub:
     def _split(segs: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
         """Split `org/name/rest...` or a legacy `name/rest...` into (repo id, rest)."""
         match segs:
-            case (org, name) | (org, name, "revision" | "resolve", *_):
+            case (org, name) | (org, name, "revision" | "resolve" | "commits", *_):
                 return f"{org}/{name}", segs[2:]
-            case (name,) | (name, "revision" | "resolve", *_):
+            case (name,) | (name, "revision" | "resolve" | "commits", *_):
                 return name, segs[1:]
         return None
 
@@ -88,7 +92,8 @@ class HuggingFaceHub:
         if found is None:
             return _repo_not_found(req)
         if isinstance(found, str):
-            # Legacy and miscased ids answer 307 with a relative Location, as the hub does.
+            # A moved repo's old id answers 307 with a relative Location, as the hub does; a
+            # miscased id is found directly (HfStore.find) and answers with the canonical id.
             location = quote(path.replace(repo_id, found, 1))
             if req.query:
                 location += "?" + urlencode(req.query, doseq=True)
@@ -100,15 +105,20 @@ class HuggingFaceHub:
     def _api(self, req: Request, kind: Kind, segs: tuple[str, ...]) -> Reply:
         match self._split(segs):
             case (repo_id, ()):
-                revision = "main"
+                revision, commits = "main", False
             case (repo_id, ("revision", revision)):
-                pass
+                commits = False
+            case (repo_id, ("commits", revision)):
+                commits = True
             case _:
                 return _page_not_found()
         folder = "models" if kind == "model" else "datasets"
         repo = self._lookup(req, kind, repo_id, f"/api/{folder}/" + "/".join(segs))
         if isinstance(repo, Reply):
             return repo
+        if commits:
+            # The history is public, like the metadata, even for a gated repo.
+            return _commits(req, repo, revision)
         if revision not in ("main", repo.sha):
             return _revision_not_found(revision)
         return json_reply(200, _info_view(repo.info, req))
@@ -151,6 +161,34 @@ def _info_view(info: JSON, req: Request) -> JSON:
     if expand:
         view = {k: v for k, v in view.items() if k in ("_id", "id") or k in expand}
     return view
+
+
+def _commits(req: Request, repo: HfRepo, revision: str) -> Reply:
+    """One page of the history from `revision`, with the hub's `X-Total-Count` and, when more
+    pages follow, a `Link: <...?p=N&limit=L>; rel="next"` pointing back at the fake."""
+    history = repo.history(revision)
+    if history is None:
+        return _revision_not_found(revision)
+    limit = min(max(req.int_param("limit", _COMMITS_PER_PAGE), 1), _MAX_COMMITS_PER_PAGE)
+    page = max(req.int_param("p", 0), 0)
+    items = history[page * limit : (page + 1) * limit]
+    expand = [*req.query.get("expand", []), *req.query.get("expand[]", [])]
+    if "formatted" in expand:
+        items = [c | {"formatted": _formatted(c)} for c in items]
+    headers = {"X-Total-Count": str(len(history))}
+    if (page + 1) * limit < len(history):
+        folder = "models" if repo.kind == "model" else "datasets"
+        path = f"/api/{folder}/{repo.repo_id}/commits/{quote(revision, safe='')}"
+        query = urlencode({"p": page + 1, "limit": limit})
+        headers["Link"] = f'<{req.base_url}{path}?{query}>; rel="next"'
+    return json_reply(200, items, headers)
+
+
+def _formatted(commit: JSON) -> JSON:
+    return {
+        "title": html.escape(str(commit["title"])),
+        "message": "<p>" + html.escape(str(commit["message"])).strip() + "</p>\n",
+    }
 
 
 def _serve_file(repo: HfRepo, path: str, cdn_url: str) -> Reply:
