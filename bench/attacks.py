@@ -20,7 +20,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.queries import admin_token, registry_process
+from app.auth.entities import PUBLISHED_ADMIN_PASSWORD
+from tests.support.processes import admin_token, serve_process
 from tests.support.servers import document_store, redis_server
 
 SMALL = "{ __typename }"
@@ -77,7 +78,15 @@ def main(requests: int, seconds: float) -> None:
         with (
             document_store(work, None) as mongo_url,
             redis_server(work) as redis_url,
-            registry_process(mongo_url, redis_url, "bench_attacks", work) as url,
+            serve_process(
+                work,
+                {
+                    "TMR_MONGO_URL": mongo_url,
+                    "TMR_REDIS_URL": redis_url,
+                    "TMR_ADMIN_PASSWORD": PUBLISHED_ADMIN_PASSWORD,
+                },
+                worker=False,
+            ) as url,
         ):
             token = admin_token(url)
             with (

@@ -15,55 +15,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from app.auth.entities import DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORDS
-from app.embedded import free_port, stop
+from tests.support.processes import serve_process
 
 LIFTED = {"TMR_LOGIN_ATTEMPTS_PER_USER": "1000000", "TMR_LOGIN_ATTEMPTS_PER_CLIENT": "1000000"}
-
-
-@contextmanager
-def registry(work: Path, env_extra: dict[str, str]) -> Iterator[str]:
-    """`tmr serve` on embedded backends under ``work``; its URL once /health answers."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
-    env |= {"TMR_DATA_DIR": str(work / "data"), **env_extra}
-    work.mkdir(parents=True, exist_ok=True)
-    with (work / "serve.log").open("ab") as out:
-        proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("tmr")), "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"tmr serve did not come up; see {work / 'serve.log'}")
-        yield url
-    finally:
-        stop(proc)
 
 
 def login_body(name: str, password: str) -> dict[str, object]:
@@ -205,9 +171,9 @@ def main(count: int, clients: int, hash_workers: int | None) -> None:
     pool = {} if hash_workers is None else {"TMR_LOGIN_HASH_WORKERS": str(hash_workers)}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        with registry(work / "lifted", LIFTED | pool) as url:
+        with serve_process(work / "lifted", LIFTED | pool) as url:
             asyncio.run(lifted_limits(url, count, clients))
-        with registry(work / "default", pool) as url:
+        with serve_process(work / "default", pool) as url:
             asyncio.run(default_limits(url, count, clients))
 
 

@@ -9,26 +9,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
 from app.artifacts.repository import ArtifactRepository, to_document
-from app.auth.entities import DEFAULT_ADMIN, DEFAULT_ADMIN_PASSWORDS
-from app.embedded import free_port, stop
+from app.auth.entities import PUBLISHED_ADMIN_PASSWORD
 from app.rating.entities import Rating
 from app.storage import mongo
 from tests.support.builders import artifact
+from tests.support.processes import admin_token, serve_process
 from tests.support.servers import add_mongo_url_option, document_store, redis_server
 
 CHAIN = 25  # models per lineage chain: deep enough for a depth-20 walk
@@ -84,56 +79,6 @@ async def seed(mongo_url: str, database: str, count: int) -> None:
         await client.close()
 
 
-@contextmanager
-def registry_process(mongo_url: str, redis_url: str, database: str, work: Path) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
-    env |= {
-        "TMR_MONGO_URL": mongo_url,
-        "TMR_REDIS_URL": redis_url,
-        "TMR_MONGO_DATABASE": database,
-        "TMR_DATA_DIR": str(work / "data"),
-        # external backends: the admin password is not defaulted there
-        "TMR_ADMIN_PASSWORD": DEFAULT_ADMIN_PASSWORDS[0],
-    }
-    with (work / "serve.log").open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("tmr")),
-                "serve",
-                "--port",
-                str(port),
-                "--no-worker",
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield url
-    finally:
-        stop(proc)
-
-
-def admin_token(url: str) -> str:
-    login = {
-        "user": {"name": DEFAULT_ADMIN, "is_admin": True},
-        "secret": {"password": DEFAULT_ADMIN_PASSWORDS[0]},
-    }
-    answer = httpx.put(f"{url}/authenticate", json=login, timeout=30)
-    answer.raise_for_status()
-    token: str = answer.json()
-    return token
-
-
 def measure(client: httpx.Client, query: str, count: int) -> list[float]:
     samples = []
     for _ in range(count):
@@ -158,7 +103,17 @@ def main(count: int, requests: int, external_mongo: str | None) -> None:
             database = f"bench_{int(time.time())}"
             asyncio.run(seed(mongo_url, database, count))
             with (
-                registry_process(mongo_url, redis_url, database, work) as url,
+                serve_process(
+                    work,
+                    {
+                        "TMR_MONGO_URL": mongo_url,
+                        "TMR_REDIS_URL": redis_url,
+                        "TMR_MONGO_DATABASE": database,
+                        # external backends: the admin password is not defaulted there
+                        "TMR_ADMIN_PASSWORD": PUBLISHED_ADMIN_PASSWORD,
+                    },
+                    worker=False,
+                ) as url,
                 httpx.Client(
                     base_url=url, timeout=60, headers={"X-Authorization": admin_token(url)}
                 ) as client,

@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +34,7 @@ from app.auth.entities import DEFAULT_ADMIN, PUBLISHED_ADMIN_PASSWORD
 from app.embedded import free_port, spawn, stop, wait_for_port
 from app.eventloop import run as run_on_best_loop
 from tests.fakehub import DEFAULT_FIXTURES
+from tests.support.processes import serve_process
 
 MODEL = "google-bert/bert-base-uncased"
 #: Concurrent logins during setup: each costs an argon2 verification on a small pool.
@@ -203,44 +201,6 @@ def hub_process(fixtures: Path, latency: float, work: Path) -> Iterator[str]:
         stop(proc)
 
 
-@contextmanager
-def serve_process(hub_url: str, work: Path) -> Iterator[str]:
-    """`tmr serve` as an operator runs it with no backends configured: it starts its own."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
-    env |= {
-        "TMR_DATA_DIR": str(work / "data"),
-        "TMR_HF_ENDPOINT": hub_url,
-        "TMR_GITHUB_API_URL": hub_url,
-        # the fixture model falls short of the default gate; rejected, it leaves nothing to read
-        "TMR_GATE_ENABLED": "false",
-    }
-    with (work / "serve.log").open("wb") as out:
-        proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("tmr")), "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(url, proc)
-        yield url
-    finally:
-        stop(proc, timeout=30)
-
-
-def _wait_until_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"tmr serve exited with {proc.returncode}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/health", timeout=2):
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"tmr serve was not healthy within {seconds:.0f} s")
-
-
 async def seed(http: aiohttp.ClientSession, base: str, repo_ids: list[str]) -> list[str]:
     """Ingest the models the clients will read; their artifact ids."""
     token = await login(http, base)
@@ -312,7 +272,19 @@ def main(args: argparse.Namespace) -> int:
         seeds = clone_model(fixtures, "read", args.seed_ingests)
         # more than the run can use: ingests never wait for a source to clone
         pool = clone_model(fixtures, "ingest", args.ingest_pool)
-        with hub_process(fixtures, args.latency, work) as hub, serve_process(hub, work) as base:
+        with (
+            hub_process(fixtures, args.latency, work) as hub,
+            serve_process(
+                work,
+                {
+                    "TMR_HF_ENDPOINT": hub,
+                    "TMR_GITHUB_API_URL": hub,
+                    # the fixture model falls short of the default gate; rejected, it leaves
+                    # nothing to read
+                    "TMR_GATE_ENABLED": "false",
+                },
+            ) as base,
+        ):
             tally: Tally = run_on_best_loop(soak(args, base, seeds, pool))
     return report(tally, args)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from graphql import GraphQLField, GraphQLObjectType, get_named_type
+from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from litestar.routes import HTTPRoute
 
 from app.auth.entities import Permission
@@ -101,7 +102,7 @@ async def test_every_graphql_path_to_a_download_link_needs_download(settings: Se
 def _paths_to_download_url() -> list[tuple[str, str]]:
     """Every selection from a root field to Artifact.downloadUrl, up to four fields deep,
     with the root's required arguments (an id where one is named)."""
-    found = []
+    found: list[tuple[str, str]] = []
     for root in root_fields():
         head = root.call(lambda name: "$ID" if name in {"id", "jobId"} else None)
         found.extend((root.operation, _nest([head, *tail])) for tail in _walk(root.field, 4))
@@ -134,8 +135,7 @@ async def _graphql(registry: Registry, token: str, operation: str, query: str) -
         response = await registry.client.post("/graphql", json={"query": query}, headers=headers)
         body: dict[str, Any] = response.json()
         return body
-    from httpx_ws import aconnect_ws  # noqa: PLC0415 - only subscriptions need it
-
+    ws: AsyncWebSocketSession
     async with aconnect_ws(
         "/graphql", registry.client, subprotocols=["graphql-transport-ws"], headers=headers
     ) as ws:

@@ -4,6 +4,9 @@ validation, and request bodies that are not GraphQL requests answered 400, never
 
 from __future__ import annotations
 
+from functools import _lru_cache_wrapper
+from typing import Any, cast
+
 import pytest
 from strawberry.extensions.parser_cache import _get_parse_cache
 
@@ -83,7 +86,7 @@ async def test_repeated_operations_hit_the_parse_and_validation_caches(
     settings: Settings,
 ) -> None:
     query = '{ artifact(id: "cache-probe") { id name } }'
-    parsed = _get_parse_cache(PARSE_CACHE_SIZE)
+    parsed = cast("_lru_cache_wrapper[Any]", _get_parse_cache(PARSE_CACHE_SIZE))
     async with running_registry(settings, worker=False) as registry:
         await registry.gql(query)
         parse_before, validate_before = parsed.cache_info(), cached_validation.cache_info()

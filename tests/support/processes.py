@@ -8,10 +8,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 from pydantic import SecretStr
 
+from app.auth.entities import DEFAULT_ADMIN, PUBLISHED_ADMIN_PASSWORD
+from app.embedded import free_port, stop
 from app.settings import Settings
 
 TMR = str(Path(sys.executable).with_name("tmr"))
@@ -69,3 +75,53 @@ class WorkerProcess:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+@contextmanager
+def serve_process(
+    work: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    worker: bool = True,
+    ready_seconds: float = 120.0,
+) -> Iterator[str]:
+    """``tmr serve`` as an operator runs it, with the TMR_* variables of ``env`` and no others
+    (none set: embedded backends under ``work``); its URL once ``/health`` answers 200."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
+    environment |= {"TMR_DATA_DIR": str(work / "data"), **(env or {})}
+    work.mkdir(parents=True, exist_ok=True)
+    argv = [TMR, "serve", "--port", str(port), *([] if worker else ["--no-worker"])]
+    with (work / "serve.log").open("ab") as out:
+        proc = subprocess.Popen(
+            argv, env=environment, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + ready_seconds
+        while not _healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"tmr serve did not come up; see {work / 'serve.log'}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        stop(proc, timeout=30)
+
+
+def admin_token(url: str) -> str:
+    """A token of the default admin, logged in with the course's published password."""
+    login = {
+        "user": {"name": DEFAULT_ADMIN, "is_admin": True},
+        "secret": {"password": PUBLISHED_ADMIN_PASSWORD},
+    }
+    answer = httpx.put(f"{url}/authenticate", json=login, timeout=30)
+    answer.raise_for_status()
+    token: str = answer.json()
+    return token
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
