@@ -1,9 +1,10 @@
 """GitHub fixtures: one folder per repository holding the REST answers it is built from.
 
-Files per `github/<owner>/<repo>/`: `repo.json` (required), `README.md`, `LICENSE` (served by
-`/license` together with `repo.json`'s `license`), `contributors.json`, `commits.json` (newest
-first; `stats`/`files` are only shown by the single-commit route), `pulls.json` (newest first),
-`reviews/<n>.json`, `pull_files/<n>.json`, `tree.json` (the recursive tree of the head commit).
+Files per `github/<owner>/<repo>/`: `repo.json` (required), `README.md`, `LICENSE` or `COPYING`
+(served by `/license` together with `repo.json`'s `license`), `contributors.json`,
+`commits.json` (newest first; `stats`/`files` are only shown by the single-commit route),
+`pulls.json` (newest first), `reviews/<n>.json`, `pull_files/<n>.json`, `tree.json` (the
+recursive tree of the head commit).
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class GitHubRepo:
         if repo.get("full_name") != expected:
             raise ValueError(f"{folder}: full_name {repo.get('full_name')!r} != {expected!r}")
         readme = folder / "README.md"
-        licence = next(iter(sorted(folder.glob("LICENSE*"))), None)
+        # GitHub finds the licence under either name (git's own is COPYING).
+        licence = next(iter(sorted([*folder.glob("LICENSE*"), *folder.glob("COPYING*")])), None)
         return cls(
             repo=repo,
             readme=readme.read_bytes() if readme.is_file() else None,
