@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,11 @@ BERT = "google-bert/bert-base-uncased"
 LLAMA = "meta-llama/Llama-3.2-1B"
 WHISPER = "/repos/openai/whisper"
 TOKEN = {"Authorization": "Bearer hf_test"}
+IMAGENET = "ILSVRC/imagenet-1k"
 MODELS = sorted(DEFAULT_FIXTURES.glob("hf/models/*/*/info.json"))
 DATASETS = sorted(DEFAULT_FIXTURES.glob("hf/datasets/*/*/info.json"))
 GITHUB = sorted(p.parent for p in DEFAULT_FIXTURES.glob("github/*/*/repo.json"))
+COURSE = DEFAULT_FIXTURES / "course_artifacts.json"
 
 
 def _load(path: Path) -> Any:  # noqa: ANN401 - fixture JSON
@@ -131,8 +134,117 @@ def test_legacy_ids_redirect(client: httpx.Client) -> None:
     moved = client.get("/api/models/bert-base-uncased", params={"blobs": "true"})
     assert moved.status_code == 307
     assert moved.headers["location"] == f"/api/models/{BERT}?blobs=true"
+    assert moved.text == f"Temporary Redirect. Redirecting to /api/models/{BERT}?blobs=true"
     got = client.get("/bert-base-uncased/resolve/main/config.json", follow_redirects=True)
     assert got.json()["model_type"] == "bert"
+    # The old name is matched whatever its case; the redirect names the canonical repo.
+    miscased = client.get("/api/models/BERT-Base-Uncased")
+    assert (miscased.status_code, miscased.headers["location"]) == (307, f"/api/models/{BERT}")
+    dataset = client.get("/api/datasets/imagenet-1k")
+    assert (dataset.status_code, dataset.headers["location"]) == (307, f"/api/datasets/{IMAGENET}")
+
+
+@pytest.mark.parametrize(
+    ("kind", "asked", "canonical"),
+    [
+        ("models", "Google-Bert/BERT-base-uncased", BERT),
+        ("models", "google-bert/bert-base-uncased", BERT),
+        ("models", "META-LLAMA/llama-3.2-1b", LLAMA),
+        ("datasets", "ilsvrc/IMAGENET-1K", IMAGENET),
+        ("datasets", "Rajpurkar/Squad", "rajpurkar/squad"),
+    ],
+)
+def test_ids_are_case_insensitive(
+    client: httpx.Client, kind: str, asked: str, canonical: str
+) -> None:
+    # A miscased id is the same repo: answered directly (no redirect) with the canonical id,
+    # as huggingface.co does (huggingface_hub#1453: the three casings give one id and sha).
+    got = client.get(f"/api/{kind}/{asked}")
+    assert got.status_code == 200
+    assert got.json()["id"] == canonical
+    assert got.json()["sha"] == client.get(f"/api/{kind}/{canonical}").json()["sha"]
+    history = client.get(f"/api/{kind}/{asked}/commits/main")
+    assert history.json()[0]["id"] == got.json()["sha"]
+
+
+def test_miscased_files_resolve(client: httpx.Client) -> None:
+    sha = client.get(f"/api/models/{BERT}").json()["sha"]
+    got = client.get("/GOOGLE-BERT/Bert-Base-Uncased/resolve/main/config.json")
+    assert (got.status_code, got.headers["x-repo-commit"]) == (200, sha)
+    readme = client.get("/datasets/Rajpurkar/SQuAD/resolve/main/README.md")
+    assert readme.status_code == 200
+
+
+def test_commits_are_listed_newest_first_like_the_hub(client: httpx.Client) -> None:
+    info = client.get(f"/api/models/{BERT}").json()
+    got = client.get(f"/api/models/{BERT}/commits/main")
+    assert got.status_code == 200
+    commits = got.json()
+    assert int(got.headers["x-total-count"]) == len(commits) > 5
+    assert "link" not in got.headers  # one page: 50 a page by default
+    assert commits[0]["id"] == info["sha"]
+    for commit in commits:
+        assert set(commit) == {"id", "title", "message", "authors", "date"}
+        assert re.fullmatch(r"[0-9a-f]{40}", commit["id"])
+        assert all(set(a) == {"user", "avatar"} for a in commit["authors"])
+    dates = [datetime.fromisoformat(c["date"]) for c in commits]
+    assert dates == sorted(dates, reverse=True)
+    assert datetime.fromisoformat(info["lastModified"]) == dates[0]
+
+
+def test_commits_page_by_p_and_limit(client: httpx.Client) -> None:
+    everything = client.get(f"/api/models/{BERT}/commits/main").json()
+    seen: list[dict[str, Any]] = []
+    page = client.get(f"/api/models/{BERT}/commits/main", params={"limit": 4})
+    while True:
+        assert page.status_code == 200
+        assert page.headers["x-total-count"] == str(len(everything))
+        seen += page.json()
+        if "next" not in page.links:
+            break
+        following = page.links["next"]["url"]
+        assert following.startswith(f"{client.base_url}/api/models/{BERT}/commits/main?p=")
+        assert following.endswith("&limit=4")
+        page = client.get(following)
+    assert seen == everything
+    assert len(seen) > 8  # more than two pages were walked
+    assert client.get(f"/api/models/{BERT}/commits/main", params={"p": 99}).json() == []
+
+
+def test_commits_from_a_revision_and_errors(client: httpx.Client) -> None:
+    everything = client.get(f"/api/models/{BERT}/commits/main").json()
+    middle = everything[3]["id"]
+    from_middle = client.get(f"/api/models/{BERT}/commits/{middle}")
+    assert from_middle.json() == everything[3:]
+    assert from_middle.headers["x-total-count"] == str(len(everything) - 3)
+    missing = client.get(f"/api/models/{BERT}/commits/v9")
+    assert (missing.status_code, missing.headers["x-error-code"]) == (404, "RevisionNotFound")
+    unknown = client.get("/api/models/acme/nope/commits/main")
+    assert (unknown.status_code, unknown.headers["x-error-code"]) == (401, "RepoNotFound")
+    formatted = client.get(f"/api/models/{BERT}/commits/main", params={"expand[]": "formatted"})
+    assert set(formatted.json()[0]["formatted"]) == {"title", "message"}
+
+
+def test_commits_of_datasets_and_gated_repos_are_public(client: httpx.Client) -> None:
+    for path, sha_of in [
+        (f"/api/datasets/{IMAGENET}/commits/main", f"/api/datasets/{IMAGENET}"),
+        (f"/api/models/{LLAMA}/commits/main", f"/api/models/{LLAMA}"),
+    ]:
+        got = client.get(path)
+        assert got.status_code == 200
+        assert got.json()[0]["id"] == client.get(sha_of).json()["sha"]
+
+
+def test_huggingface_hub_lists_the_commits(hub: FakeHub) -> None:
+    api = HfApi(endpoint=hub.url, token=False)
+    commits = api.list_repo_commits(BERT)
+    assert commits[0].commit_id == api.model_info(BERT).sha
+    assert {a for c in commits for a in c.authors} >= {"julien-c", "lysandre"}
+    trainer = api.list_repo_commits("crangana/trained-gender")
+    assert {a for c in trainer for a in c.authors} == {"crangana"}
+    assert trainer[0].title == "End of training"
+    squad = api.list_repo_commits("rajpurkar/squad", repo_type="dataset")
+    assert squad[-1].created_at < squad[0].created_at
 
 
 def test_datasets(client: httpx.Client) -> None:
@@ -140,8 +252,21 @@ def test_datasets(client: httpx.Client) -> None:
     assert info["cardData"]["task_categories"] == ["text-classification"]
     readme = client.get("/datasets/stanfordnlp/imdb/resolve/main/README.md")
     assert readme.headers["x-repo-commit"] == info["sha"]
-    gated = client.get("/datasets/ILSVRC/imagenet-1k/resolve/main/README.md")
-    assert gated.headers["x-error-code"] == "GatedRepo"
+
+
+def test_gated_dataset_metadata_is_public_and_its_card_is_not(client: httpx.Client) -> None:
+    info = client.get(f"/api/datasets/{IMAGENET}")
+    assert info.status_code == 200
+    meta = info.json()
+    assert meta["gated"] == "auto"
+    assert meta["cardData"]["license"] == ["other"]
+    assert meta["cardData"]["task_categories"] == ["image-classification"]
+    assert meta["downloads"] > 0
+    denied = client.get(f"/datasets/{IMAGENET}/resolve/main/README.md")
+    assert (denied.status_code, denied.headers["x-error-code"]) == (401, "GatedRepo")
+    assert denied.json()["error"].startswith(f"Access to dataset {IMAGENET} is restricted")
+    allowed = client.get(f"/datasets/{IMAGENET}/resolve/main/README.md", headers=TOKEN)
+    assert (allowed.status_code, allowed.headers["x-repo-commit"]) == (200, meta["sha"])
 
 
 def test_huggingface_hub_understands_it(hub: FakeHub, tmp_path: Path) -> None:
@@ -152,14 +277,18 @@ def test_huggingface_hub_understands_it(hub: FakeHub, tmp_path: Path) -> None:
     path = hf_hub_download(BERT, "config.json", cache_dir=tmp_path, endpoint=hub.url, token=False)
     assert info.sha is not None
     assert info.sha in path
-    cases: list[tuple[str, str, type[Exception]]] = [
-        ("acme/nope", "config.json", RepositoryNotFoundError),
-        (LLAMA, "config.json", GatedRepoError),
-        (BERT, "missing.json", EntryNotFoundError),
+    cases: list[tuple[str, str, str, type[Exception]]] = [
+        ("acme/nope", "model", "config.json", RepositoryNotFoundError),
+        (LLAMA, "model", "config.json", GatedRepoError),
+        (IMAGENET, "dataset", "README.md", GatedRepoError),
+        (BERT, "model", "missing.json", EntryNotFoundError),
     ]
-    for repo, name, error in cases:
+    for repo, kind, name, error in cases:
         with pytest.raises(error):
-            hf_hub_download(repo, name, cache_dir=tmp_path, endpoint=hub.url, token=False)
+            hf_hub_download(
+                repo, name, repo_type=kind, cache_dir=tmp_path, endpoint=hub.url, token=False
+            )
+    assert api.dataset_info(IMAGENET).gated == "auto"
     with pytest.raises(RevisionNotFoundError):
         api.model_info(BERT, revision="v9")
 
@@ -288,44 +417,80 @@ def test_command_line() -> None:
 
 # -- fixture coherence ----------------------------------------------------------------------
 
+EXTERNAL = _load(DEFAULT_FIXTURES / "hf/external.json")
+REDIRECTS = _load(DEFAULT_FIXTURES / "hf/redirects.json")
+
+
+def _known(kind: str, repo_id: str) -> bool:
+    """A fixture (by its id or an old id the hub redirects), or an id marked external."""
+    folder = "models" if kind == "model" else "datasets"
+    canonical = {k.lower(): v for k, v in REDIRECTS[folder].items()}.get(repo_id.lower(), repo_id)
+    carried = (DEFAULT_FIXTURES / "hf" / folder / canonical / "info.json").is_file()
+    return carried or repo_id in EXTERNAL[folder]
+
 
 @pytest.mark.parametrize("path", MODELS, ids=_id)
 def test_model_fixture(path: Path, client: httpx.Client) -> None:
     info = _load(path)
     ModelInfo(**info)  # type: ignore[no-untyped-call]  # huggingface_hub leaves **kwargs untyped
-    ModelCardData(**info["cardData"])  # strict: a broken model-index raises
-    assert re.fullmatch(r"[0-9a-f]{40}", info["sha"])
-    readme = client.get(f"/{info['id']}/resolve/main/README.md", headers=TOKEN)
-    assert readme.headers["x-repo-commit"] == info["sha"]
-    licence = info["cardData"].get("license")
+    card = info.get("cardData", {})  # the hub leaves it out when a repo has no README
+    ModelCardData(**card)  # strict: a broken model-index raises
+    assert ("cardData" in info) == any(s["rfilename"] == "README.md" for s in info["siblings"])
+    _check_repo(path, info, client)
+    licence = card.get("license")
     licence_tags = [t for t in info["tags"] if t.startswith("license:")]
     assert licence_tags == ([f"license:{licence}"] if licence else [])
-    for dataset in info["cardData"].get("datasets") or []:
+    for dataset in card.get("datasets") or []:
         assert f"dataset:{dataset}" in info["tags"]
-    if base := info["cardData"].get("base_model"):
+        assert _known("dataset", dataset), f"{dataset} is neither a fixture nor external.json"
+    if base := card.get("base_model"):
         assert f"base_model:{base}" in info["tags"]
+        assert _known("model", base), f"{base} is neither a fixture nor external.json"
+    config = path.parent / "files/config.json"
+    if config.is_file() and (parent := _load(config).get("_name_or_path")):
+        assert _known("model", parent), f"{parent} is neither a fixture nor external.json"
     if info.get("safetensors"):
         params = info["safetensors"]["parameters"]
         assert info["safetensors"]["total"] == sum(params.values())
-    _check_siblings(path, info)
 
 
 @pytest.mark.parametrize("path", DATASETS, ids=_id)
-def test_dataset_fixture(path: Path) -> None:
+def test_dataset_fixture(path: Path, client: httpx.Client) -> None:
     info = _load(path)
     DatasetInfo(**info)  # type: ignore[no-untyped-call]  # huggingface_hub leaves **kwargs untyped
+    _check_repo(path, info, client)
+    licences = info["cardData"].get("license") or []
+    licences = [licences] if isinstance(licences, str) else licences
+    assert [t for t in info["tags"] if t.startswith("license:")] == [
+        f"license:{x}" for x in licences
+    ]
+
+
+def _check_repo(path: Path, info: dict[str, Any], client: httpx.Client) -> None:
+    """What every HF fixture owes: a commit id that its files and its history agree on, and a
+    file listing that matches the shipped bytes and carries LFS pointers for the rest."""
     assert re.fullmatch(r"[0-9a-f]{40}", info["sha"])
-    _check_siblings(path, info)
-
-
-def _check_siblings(path: Path, info: dict[str, Any]) -> None:
+    kind = "datasets/" if "/hf/datasets/" in str(path) else ""
+    shipped = sorted(p.name for p in (path.parent / "files").iterdir())
+    got = client.get(f"/{kind}{info['id']}/resolve/main/{shipped[0]}", headers=TOKEN)
+    assert got.headers["x-repo-commit"] == info["sha"]
+    history = _load(path.parent / "commits.json")
+    assert history[0]["id"] == info["sha"]
+    assert history[0]["date"] == info["lastModified"]
+    # (no check against createdAt: repos from before the hub's 2022 migration are "created" then,
+    # years after their first commit, as on huggingface.co)
+    assert len({c["id"] for c in history}) == len(history)
     for sibling in info["siblings"]:
-        shipped = path.parent / "files" / sibling["rfilename"]
-        if shipped.is_file():  # run `python -m tests.fakehub.sync` after editing a fixture file
-            data = shipped.read_bytes()
+        file = path.parent / "files" / sibling["rfilename"]
+        if file.is_file():  # run `python -m tests.fakehub.sync` after editing a fixture file
+            data = file.read_bytes()
             assert (sibling["size"], sibling["blobId"]) == (len(data), git_blob_sha(data))
         if lfs := sibling.get("lfs"):
-            assert lfs["size"] == sibling["size"]
+            assert re.fullmatch(r"[0-9a-f]{64}", lfs["sha256"])
+            assert lfs["size"] == sibling["size"] > 0
+            # a git-lfs pointer: version line, "oid sha256:<64 hex>", "size <n>", each ending "\n"
+            assert lfs["pointerSize"] == 125 + len(str(lfs["size"]))
+    assert info["usedStorage"] >= sum(int(s.get("size") or 0) for s in info["siblings"])
 
 
 def test_lineage_fixtures() -> None:
@@ -345,4 +510,50 @@ def test_github_fixture(folder: Path) -> None:
     readme = (folder / "README.md").read_bytes()
     tree = {e["path"]: e for e in _load(folder / "tree.json")["tree"]}
     assert tree["README.md"]["sha"] == git_blob_sha(readme)
-    assert (folder / "LICENSE").is_file() == (_load(folder / "repo.json")["license"] is not None)
+    licence_files = [*folder.glob("LICENSE*"), *folder.glob("COPYING*")]
+    assert bool(licence_files) == (_load(folder / "repo.json")["license"] is not None)
+    for file in licence_files:
+        assert tree[file.name]["sha"] == git_blob_sha(file.read_bytes())
+
+
+# -- the course's test artifacts ----------------------------------------------------------
+
+
+def test_course_artifacts_list() -> None:
+    course = _load(COURSE)
+    counts = {kind: len(course[kind]) for kind in ("models", "datasets", "code")}
+    assert counts == {"models": 13, "datasets": 7, "code": 10}
+    names = [a["name"] for kind in counts for a in course[kind]]
+    assert len(set(names)) == 30
+    assert "a" * 95 + "b" in names  # the hub's longest repo name, 96 characters
+    assert course["sources"]
+
+
+def _course_urls(*kinds: str, host: str) -> list[tuple[str, str]]:
+    course = _load(COURSE)
+    return [(k, a["url"]) for k in kinds for a in course[k] if a["url"].startswith(host)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    _course_urls("models", "datasets", host="https://huggingface.co/"),
+    ids=lambda v: str(v)[-40:],
+)
+def test_course_hugging_face_artifacts_are_served(
+    kind: str, url: str, client: httpx.Client
+) -> None:
+    path = url.removeprefix("https://huggingface.co/").removeprefix("datasets/")
+    got = client.get(f"/api/{kind}/{path}", follow_redirects=True)
+    assert got.status_code == 200
+    assert got.json()["id"].lower().endswith(path.lower())
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"),
+    _course_urls("datasets", "code", host="https://github.com/"),
+    ids=lambda v: str(v)[-40:],
+)
+def test_course_github_artifacts_are_served(kind: str, url: str, client: httpx.Client) -> None:
+    owner, name = url.removeprefix("https://github.com/").split("/")[:2]
+    got = client.get(f"/repos/{owner}/{name.removesuffix('.git')}")
+    assert got.status_code == 200
