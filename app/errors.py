@@ -81,3 +81,13 @@ class RateLimitedError(AppError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class MetricUnavailableError(UpstreamRateLimitedError):
+    """A metric could not be computed because upstream was unavailable (a rate limit, 5xx, a
+    timeout, a lost connection). That is no verdict on the model: the ingest is retried and,
+    if upstream stays away, fails as ``upstream_unavailable``. It extends the rate-limited
+    error only so that the queue waits as long as the hub asked (``retry_after``; None: the
+    queue's own backoff)."""
+
+    code = "upstream_unavailable"

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from huggingface_hub import DatasetInfo, ModelInfo
 
-from app.errors import UpstreamError, UpstreamGatedError
+from app.errors import UpstreamError, UpstreamGatedError, UpstreamNotFoundError
 from app.rating.cards import Card, parse_card
 from app.rating.links import ParentLink, linked_code_repo, linked_datasets, parent_links
 from app.upstream.cache import is_commit_id
@@ -30,6 +30,9 @@ T = TypeVar("T")
 #: card takes a few milliseconds to parse; above it, a thread keeps other ingests moving.
 OFF_LOOP_MIN_BYTES = 64 * 1024
 LIST_ITEM_BYTES = 200
+#: Why what needs a gated model's files does not apply: the hub serves its metadata and
+#: history to anyone, its files (the card's text, config.json) only with a token.
+GATED_REASON = "gated: set TMR_HF_TOKEN to a token with access to read the model's files"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,10 @@ class LinkedCards:
 class DatasetData:
     repo_id: str
     info: DatasetInfo
+    #: With ``card_readable`` False (a gated dataset read without a token) the card holds the
+    #: hub's public ``cardData`` and no text.
     card: Card
+    card_readable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,7 @@ class ScoringContext:
         self._lookup_parents = parents
         self._linked_cards = LinkedCards() if linked_cards is None else linked_cards
         self._memo: dict[str, asyncio.Future[Any]] = {}
+        self._files_gated = False
 
     async def _once(self, key: str, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         future = self._memo.get(key)
@@ -127,20 +134,54 @@ class ScoringContext:
         return info.last_modified or info.created_at or datetime(1970, 1, 1, tzinfo=UTC)
 
     async def readme(self) -> str:
+        """The card's text; "" when there is none or the repo is gated (see
+        :meth:`files_gated`)."""
+
         async def fetch() -> str:
-            body = await self.upstream.hf.file(
-                self.model_id, "README.md", revision=await self.revision()
-            )
+            try:
+                body = await self.upstream.hf.file(
+                    self.model_id, "README.md", revision=await self.revision()
+                )
+            except UpstreamGatedError:
+                self._files_gated = True
+                return ""
             return "" if body is None else body.decode("utf-8", errors="replace")
 
         return await self._once("readme", fetch)
 
+    async def files_gated(self) -> bool:
+        """True when the model is gated and no token opens its files: its card's text cannot
+        be read, only the hub's public metadata (``cardData``, tags, sizes, history)."""
+        await self.readme()
+        return self._files_gated
+
+    async def card_data(self) -> dict[str, Any]:
+        """The card's front matter as the hub's public metadata serves it."""
+        card_data = (await self.info()).card_data
+        # huggingface_hub leaves CardData.to_dict unannotated; it returns the front matter.
+        return card_data.to_dict() if card_data is not None else {}  # type: ignore[no-untyped-call]
+
     async def card(self) -> Card:
+        """The parsed card; for a gated model, its public front matter and no text."""
+
         async def parse() -> Card:
             readme = await self.readme()
+            if await self.files_gated():
+                return Card(metadata=await self.card_data(), body="", headings=(), code_blocks=())
             return await self.cpu(parse_card, readme, size=len(readme))
 
         return await self._once("card", parse)
+
+    async def hub_commits(self) -> list[dict[str, Any]]:
+        """The model repo's own history on the hub, newest first, from the scored revision."""
+
+        async def fetch() -> list[dict[str, Any]]:
+            try:
+                return await self.upstream.hf.commits(self.model_id, revision=await self.revision())
+            except UpstreamNotFoundError:
+                return []
+
+        return await self._once("hub_commits", fetch)
 
     async def file_names(self) -> list[str]:
         return [s.rfilename for s in (await self.info()).siblings or []]
@@ -149,9 +190,12 @@ class ScoringContext:
         async def fetch() -> dict[str, Any] | None:
             if "config.json" not in await self.file_names():
                 return None
-            body = await self.upstream.hf.file(
-                self.model_id, "config.json", revision=await self.revision()
-            )
+            try:
+                body = await self.upstream.hf.file(
+                    self.model_id, "config.json", revision=await self.revision()
+                )
+            except UpstreamGatedError:
+                return None
             try:
                 data = json.loads(body) if body else None
             except ValueError:
@@ -188,9 +232,13 @@ class ScoringContext:
         return await self._once("datasets", fetch)
 
     async def _dataset(self, repo_id: str) -> DatasetData | None:
+        """None when the dataset cannot be had (not on the hub, refused); an outage is raised,
+        since it says nothing about the dataset."""
         try:
             info, _ = await self.upstream.hf.dataset_info(repo_id, file_sizes=False)
-        except UpstreamError:
+        except UpstreamError as exc:
+            if exc.retryable:
+                raise
             return None
         commit = info.sha if is_commit_id(info.sha) else None
         card = None if commit is None else self._linked_cards.get(repo_id, commit)
@@ -200,7 +248,10 @@ class ScoringContext:
                     repo_id, "README.md", revision=info.sha or "main", repo_type="dataset"
                 )
             except UpstreamGatedError:
-                body = None  # the dataset exists and its metadata is public; only files are gated
+                # The dataset exists and its metadata is public; only its files are gated.
+                card_data = info.card_data.to_dict() if info.card_data else {}  # type: ignore[no-untyped-call]
+                gated = Card(metadata=card_data, body="", headings=(), code_blocks=())
+                return DatasetData(info.id or repo_id, info, gated, card_readable=False)
             text = "" if body is None else body.decode(errors="replace")
             card = await self.cpu(parse_card, text, size=len(text))
             if commit is not None:
@@ -221,7 +272,9 @@ class ScoringContext:
                 repo = await self.upstream.github.repo(repo_id)
                 branch = str(repo.get("default_branch") or "main")
                 sha = await self.upstream.github.commit_sha(repo_id, branch)
-            except UpstreamError:
+            except UpstreamError as exc:
+                if exc.retryable:  # an outage says nothing about the repo
+                    raise
                 return None
             return CodeRepoData(
                 repo_id=str(repo.get("full_name") or repo_id), repo=repo, head_sha=sha

@@ -1,7 +1,12 @@
 """Runs every metric of one model concurrently, each under its own timeout.
 
-A metric that fails or times out scores 0 with its error in the evidence; it never fails the
-ingest. Results are reported as each one completes, and returned in the metrics' order."""
+A metric that fails for a reason of its own (a bug, data it cannot read) scores 0 with its
+error in the evidence; it never fails the ingest. A metric that could not be computed because
+upstream was unavailable (a retryable upstream error: rate limit, 5xx, lost connection) or that
+ran out of time waiting for it is no measurement at all: the first such failure cancels the
+other metrics and is raised as :class:`MetricUnavailableError`, so the ingest is retried rather
+than stored with a 0. Results are reported as each one completes, and returned in the
+metrics' order."""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
+from app.errors import AppError, MetricUnavailableError, UpstreamRateLimitedError
 from app.rating.context import ScoringContext
 from app.rating.entities import MetricScore
 from app.rating.metrics.base import Metric
@@ -34,9 +40,13 @@ async def score_all(
         if on_result is not None:
             await on_result(result)
 
-    async with asyncio.TaskGroup() as group:
-        for metric in metrics:
-            group.create_task(run(metric))
+    try:
+        async with asyncio.TaskGroup() as group:
+            for metric in metrics:
+                group.create_task(run(metric))
+    except* MetricUnavailableError as unavailable:
+        first = unavailable.exceptions[0]  # one outage is reason enough to try again later
+        raise first from first.__cause__
     return tuple(results[m.name] for m in metrics)
 
 
@@ -45,11 +55,17 @@ async def _measure(ctx: ScoringContext, metric: Metric, metric_timeout: float) -
     try:
         async with asyncio.timeout(metric_timeout):
             measured = await metric.compute(ctx)
-    except TimeoutError:
-        return _failed(metric.name, start, f"timed out after {metric_timeout:g} s")
+    except TimeoutError as exc:
+        # A metric's own work is bounded and small; its time goes to waiting on upstream.
+        raise MetricUnavailableError(
+            f"{metric.name} timed out after {metric_timeout:g} s waiting for upstream"
+        ) from exc
+    except AppError as exc:
+        if exc.retryable:
+            raise _unavailable(metric.name, exc) from exc
+        return _failed(metric.name, start, exc)
     except Exception as exc:  # noqa: BLE001 - a broken metric must not fail the ingest
-        log.warning("metric %s failed: %r", metric.name, exc)
-        return _failed(metric.name, start, f"{type(exc).__name__}: {exc}"[:300])
+        return _failed(metric.name, start, exc)
     return MetricScore(
         name=metric.name,
         score=measured.score,
@@ -58,10 +74,18 @@ async def _measure(ctx: ScoringContext, metric: Metric, metric_timeout: float) -
         explanation=measured.explanation,
         applicable=measured.applicable,
         breakdown=dict(measured.breakdown),
+        reason=measured.reason,
     )
 
 
-def _failed(name: str, start: float, error: str) -> MetricScore:
+def _unavailable(name: str, exc: AppError) -> MetricUnavailableError:
+    retry_after = exc.retry_after if isinstance(exc, UpstreamRateLimitedError) else None
+    return MetricUnavailableError(f"{name}: {exc.message}", retry_after=retry_after)
+
+
+def _failed(name: str, start: float, exc: Exception) -> MetricScore:
+    log.warning("metric %s failed: %r", name, exc)
+    error = f"{type(exc).__name__}: {exc}"[:300]
     return MetricScore(
         name=name,
         score=0.0,

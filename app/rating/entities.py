@@ -11,7 +11,9 @@ class Measured:
     """What a metric computes, before the engine adds its latency.
 
     ``score`` is in [0, 1], or -1 where the DESIGN says so (reviewedness with no linked repo).
-    ``applicable`` False means the metric does not apply to this model (the gate skips it).
+    ``applicable`` False means the metric does not apply to this model: its input does not
+    exist. ``reason`` then says why, and ``score`` holds the metric's documented fallback,
+    the number the course's REST contract shows; the net score and the gate leave it out.
     ``breakdown`` carries per-part scores (size_score's devices)."""
 
     score: float
@@ -19,6 +21,7 @@ class Measured:
     explanation: str
     applicable: bool = True
     breakdown: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,8 @@ class MetricScore:
     applicable: bool = True
     breakdown: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    #: Why the metric does not apply ("" when it does).
+    reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +47,7 @@ class MetricScore:
             "applicable": self.applicable,
             "breakdown": dict(self.breakdown),
             "error": self.error,
+            "reason": self.reason,
         }
 
     @classmethod
@@ -55,6 +61,7 @@ class MetricScore:
             applicable=bool(d.get("applicable", True)),
             breakdown={k: float(v) for k, v in (d.get("breakdown") or {}).items()},
             error=d.get("error"),
+            reason=str(d.get("reason") or ""),  # ratings stored before it existed have none
         )
 
 
@@ -116,6 +123,11 @@ class Rating:
 
     def metric(self, name: str) -> MetricScore | None:
         return next((m for m in self.metrics if m.name == name), None)
+
+    @property
+    def failed(self) -> tuple[MetricScore, ...]:
+        """Metrics that could not be computed: their 0 is no measurement."""
+        return tuple(m for m in self.metrics if m.error is not None)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -16,6 +16,9 @@ from app.errors import UpstreamError, UpstreamGatedError, UpstreamNotFoundError
 from app.upstream.http import Fetched
 from app.upstream.session import UpstreamSession
 
+#: Commits per page of the hub's commits API (it allows up to 1000; its own clients ask 100).
+COMMITS_PAGE = 100
+
 
 class HuggingFaceClient:
     def __init__(self, session: UpstreamSession, endpoint: str, token: str | None) -> None:
@@ -34,6 +37,33 @@ class HuggingFaceClient:
         and a model's scoring needs only the dataset's card and popularity."""
         raw = await self._info("datasets", repo_id, blobs=file_sizes)
         return DatasetInfo(**raw), raw  # type: ignore[no-untyped-call]  # untyped **kwargs init
+
+    async def commits(
+        self, repo_id: str, *, revision: str, max_pages: int = 3
+    ) -> list[dict[str, Any]]:
+        """The repo's history from ``revision``, newest first, as the hub's commits API lists
+        it (``{id, title, message, authors: [{user, avatar}], date}``): up to ``max_pages``
+        pages of 100, enough to judge who maintains a model, bounded in cost. The history is
+        public even for a gated repo."""
+        base = f"{self._endpoint}/api/models/{quote(repo_id, safe='/')}/commits/"
+        base += quote(revision, safe="")
+        freshness = self._session.freshness("model", repo_id, revision)
+        commits: list[dict[str, Any]] = []
+        for page in range(max_pages):
+            fetched = await self._session.get(
+                f"{base}?p={page}&limit={COMMITS_PAGE}", self._headers, freshness
+            )
+            _raise_for_status(fetched, repo_id)
+            try:
+                data = fetched.json()
+            except ValueError as exc:
+                raise UpstreamError(f"Hugging Face sent malformed JSON for {repo_id}") from exc
+            if not isinstance(data, list):
+                raise UpstreamError(f"Hugging Face sent an unexpected history for {repo_id}")
+            commits.extend(c for c in data if isinstance(c, dict))
+            if len(data) < COMMITS_PAGE:
+                break
+        return commits
 
     async def file(
         self, repo_id: str, path: str, *, revision: str, repo_type: str = "model"
