@@ -1,7 +1,6 @@
 """code_quality: engineering hygiene of the linked GitHub repo, from its metadata and file tree.
 
-    code_quality = 0.25 tests + 0.20 ci + 0.15 lint + 0.10 readme + 0.10 licence
-                 + 0.10 recent + 0.10 not_archived
+    code_quality = 0.25 tests + 0.20 ci + 0.15 lint + 0.10 readme + 0.10 licence + 0.20 upkeep
 
 Each part is 1 when present, 0 when not, except where a half is noted:
 
@@ -13,10 +12,14 @@ Each part is 1 when present, 0 when not, except where a half is noted:
   alone, which often holds ``[tool.ruff]``/``[tool.mypy]`` but is not fetched to check
 - readme: a non-empty top-level README
 - licence: a licence GitHub recognises; 0.5 for ``NOASSERTION`` (a licence file it cannot name)
-- recent: last push no more than 365 days before the model's last change (later is fine)
-- not_archived: the repo is not archived
+- upkeep: 1 when the repo is not archived and was pushed no more than 365 days before the
+  model's last change (later is fine); 0.5 when it is archived or quiet for longer. Archiving
+  and a stale last push are one fact, nobody keeps the code up, so an archived repo (whose
+  last push is necessarily old) loses the half once, not twice.
 
-No reachable linked repo scores 0.
+Not applicable (REST fallback 0) when the card links no code repository, when the linked one
+is not on GitHub (dataset_and_code_score counts the dead link), or when the model is gated and
+its card cannot be read without a token: there is no code to judge.
 """
 
 from __future__ import annotations
@@ -26,9 +29,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.rating.context import LIST_ITEM_BYTES, ScoringContext
+from app.rating.context import GATED_REASON, LIST_ITEM_BYTES, ScoringContext
 from app.rating.entities import Measured
-from app.rating.metrics.base import Metric, clamp
+from app.rating.metrics.base import Metric, clamp, not_applicable
 
 WEIGHTS = {
     "tests": 0.25,
@@ -36,8 +39,7 @@ WEIGHTS = {
     "lint": 0.15,
     "readme": 0.10,
     "licence": 0.10,
-    "recent": 0.10,
-    "not_archived": 0.10,
+    "upkeep": 0.20,
 }
 RECENT_DAYS = 365
 # fmt: off
@@ -54,7 +56,7 @@ _SOURCE_SUFFIXES = (
     ".py", ".js", ".ts", ".go", ".rs", ".java", ".kt", ".jl", ".r", ".rb", ".c", ".cc", ".cpp",
 )
 # fmt: on
-_GAP_LABELS = {"ci": "CI", "recent": "recent activity", "not_archived": "archived"}
+_GAP_LABELS = {"ci": "CI", "upkeep": "upkeep"}
 _SHOWN = 3  # paths listed in one evidence line
 
 
@@ -121,16 +123,18 @@ def score_repo(
         "lint": 1.0 if found.lint else 0.5 if found.pyproject else 0.0,
         "readme": float(found.readme),
         "licence": 0.0 if not found.spdx else 0.5 if found.spdx == "NOASSERTION" else 1.0,
-        "recent": float(age is not None and age <= RECENT_DAYS),
-        "not_archived": float(not found.archived),
+        "upkeep": 1.0 if not found.archived and age is not None and age <= RECENT_DAYS else 0.5,
     }
     score = clamp(sum(WEIGHTS[k] * v for k, v in parts.items()))
     missing = [_GAP_LABELS.get(k, k) for k, v in parts.items() if v < 1]
+    if found.archived:
+        missing[missing.index("upkeep")] = "upkeep (archived)"
     summary = f"gaps in {', '.join(missing)}" if missing else "every sign of maintained code"
     return Measured(
         score,
         _evidence(found, age),
-        f"{repo_id} shows {summary} (weights: tests 25 %, CI 20 %, lint 15 %, others 10 %).",
+        f"{repo_id} shows {summary} (weights: tests 25 %, CI 20 %, upkeep 20 %, lint 15 %, "
+        "README and licence 10 % each).",
     )
 
 
@@ -156,8 +160,8 @@ def _evidence(found: _Found, age: int | None) -> list[str]:
         ("README present" if found.readme else "no README")
         + "; "
         + (f"licence {found.spdx}" if found.spdx else "no licence detected"),
-        activity,
-        "repository is archived" if found.archived else "repository is not archived",
+        ("repository is archived; " if found.archived else "repository is not archived; ")
+        + activity,
     ]
 
 
@@ -172,8 +176,11 @@ def _parse_time(value: object) -> datetime | None:
 
 
 async def missing_repo_note(ctx: ScoringContext) -> str:
-    """Why there is no code repo to look at: none linked, only tooling linked, or unreachable."""
+    """Why there is no code repo to look at: none linked, only tooling linked, unreachable, or
+    a gated card that might link one."""
     named, card = await asyncio.gather(ctx.code_repo_id(), ctx.card())
+    if await ctx.files_gated():
+        return f"card not readable, so its code link is unknown: {GATED_REASON}"
     if named is not None:
         return f"linked GitHub repository {named} is not reachable"
     if card.github_repos:
@@ -184,10 +191,9 @@ async def missing_repo_note(ctx: ScoringContext) -> str:
 async def compute(ctx: ScoringContext) -> Measured:
     code = await ctx.code()
     if code is None:
-        return Measured(
-            0.0,
-            [await missing_repo_note(ctx)],
-            "There is no code repository to judge, so code quality scores 0.",
+        return not_applicable(
+            await missing_repo_note(ctx),
+            "There is no code repository to judge, so code quality does not apply.",
         )
     tree, reference = await asyncio.gather(ctx.code_tree(), ctx.reference_time())
     return await ctx.cpu(

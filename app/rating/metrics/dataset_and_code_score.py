@@ -8,6 +8,11 @@
                language, or an untagged block that imports, installs or runs something
 
 Naming earns a little; reachability earns the rest, since a dead link documents nothing.
+This is the one metric that counts a missing or dead link: dataset_quality and code_quality
+do not apply without a reachable dataset or repo.
+
+Not applicable (REST fallback 0) for a gated model read without a token: its card, which names
+the code and shows the examples, cannot be read.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ import re
 from dataclasses import dataclass
 
 from app.rating.cards import CodeBlock
-from app.rating.context import ScoringContext
+from app.rating.context import GATED_REASON, ScoringContext
 from app.rating.entities import Measured
-from app.rating.metrics.base import Metric, clamp
+from app.rating.metrics.base import Metric, clamp, not_applicable
 from app.rating.metrics.dataset_quality import unreached
 
 NAMED_DATASETS = 0.2
@@ -102,6 +107,11 @@ def _shown(names: list[str]) -> str:
 
 
 async def compute(ctx: ScoringContext) -> Measured:
+    if await ctx.files_gated():
+        return not_applicable(
+            GATED_REASON,
+            "The model's card cannot be read, so what it names and shows is unknown.",
+        )
     named, found, code_named, code, card = await asyncio.gather(
         ctx.dataset_ids(), ctx.datasets(), ctx.code_repo_id(), ctx.code(), ctx.card()
     )

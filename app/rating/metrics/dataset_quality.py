@@ -1,21 +1,29 @@
 """dataset_quality: how well documented, licensed and used the model's training datasets are.
 
-For each linked dataset that exists on the hub:
+For each linked dataset that exists on the hub, from the hub's public dataset metadata
+(``/api/datasets/{id}``: ``cardData``, tags, downloads, likes, gated) and the card's text:
 
     quality     = 0.5 * completeness + 0.25 * licence + 0.25 * popularity
     completeness = (metadata fields present + card topics covered) / 11
         metadata (5): pretty_name, task_categories, size_categories, language,
-                      a schema (dataset_info or configs)
+                      a schema (dataset_info or configs), from cardData or the card's front
+                      matter
         topics (6):   summary, structure (fields/instances/splits), provenance (source data,
                       curation, collection, annotations), considerations (biases, limitations,
                       sensitive data), licensing, citation; a topic counts when a heading
                       naming it has at least 3 words of content other than
                       "[More Information Needed]"
+        A gated dataset's card text needs a token its metadata does not: read without one,
+        completeness is the metadata fields present / 5.
     licence      = 1 for a named licence, 0.5 for "other" (custom terms), 0 if missing/unknown
     popularity   = 0.5 * min(1, log10(1 + downloads) / 6) + 0.5 * min(1, log10(1 + likes) / 3)
                    (a million downloads and a thousand likes score full marks)
 
-    dataset_quality = mean quality over those datasets; 0 when there are none
+    dataset_quality = mean quality over those datasets
+
+Not applicable (REST fallback 0) when the model names no dataset, or when none of the named
+ones is on the hub: there is nothing to judge, and dataset_and_code_score already counts the
+missing or dead link.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from typing import Any
 
 from app.rating.context import DatasetData, ScoringContext
 from app.rating.entities import Measured
-from app.rating.metrics.base import Metric, clamp
+from app.rating.metrics.base import Metric, clamp, not_applicable
 
 METADATA_FIELDS = ("pretty_name", "task_categories", "size_categories", "language")
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -60,6 +68,8 @@ class DatasetFacts:
     tags: list[str]
     downloads: int
     likes: int
+    #: False when the dataset is gated and its card text could not be read.
+    card_readable: bool = True
 
 
 def sections(body: str) -> dict[str, str]:
@@ -110,29 +120,32 @@ def popularity(downloads: int, likes: int) -> float:
 def score_dataset(facts: DatasetFacts) -> tuple[float, str]:
     meta = [f for f in METADATA_FIELDS if facts.metadata.get(f)]
     schema = bool(facts.metadata.get("dataset_info") or facts.metadata.get("configs"))
-    topics = covered_topics(facts.body)
-    completeness = (len(meta) + schema + len(topics)) / CHECKS
+    topics = covered_topics(facts.body) if facts.card_readable else ()
+    checks = CHECKS if facts.card_readable else len(METADATA_FIELDS) + 1
+    found = len(meta) + schema + len(topics)
+    completeness = found / checks
     licence, licence_note = licence_value(facts.metadata, facts.tags)
     pop = popularity(facts.downloads, facts.likes)
     quality = 0.5 * completeness + 0.25 * licence + 0.25 * pop
+    what = "card" if facts.card_readable else "metadata (gated card not read)"
     note = (
-        f"{facts.repo_id} {quality:.2f}: card {len(meta) + schema + len(topics)}/{CHECKS} "
-        f"complete, {licence_note}, {facts.downloads:,} downloads, {facts.likes:,} likes"
+        f"{facts.repo_id} {quality:.2f}: {what} {found}/{checks} complete, {licence_note}, "
+        f"{facts.downloads:,} downloads, {facts.likes:,} likes"
     )
     return quality, note
 
 
 def score_datasets(named: list[str], datasets: list[DatasetFacts]) -> Measured:
     """``named``: the dataset ids the model names; ``datasets``: those that exist."""
+    if not named:
+        return not_applicable(
+            "no training dataset named in the card or tags",
+            "The model names no training dataset, so dataset quality does not apply.",
+        )
     if not datasets:
-        return Measured(
-            0.0,
-            [
-                f"none of the named datasets could be read on the hub: {', '.join(named[:_SHOWN])}"
-                if named
-                else "no training dataset named in the card or tags"
-            ],
-            "There is no reachable training dataset whose quality could be judged.",
+        return not_applicable(
+            f"none of the named datasets is on the hub: {', '.join(named[:_SHOWN])}",
+            "No named training dataset can be read on the hub, so there is nothing to judge.",
         )
     scored = [score_dataset(d) for d in sorted(datasets, key=lambda d: d.repo_id.lower())]
     score = clamp(sum(q for q, _ in scored) / len(scored))
@@ -155,13 +168,17 @@ def unreached(named: list[str], found: list[str]) -> list[str]:
 
 
 def facts_of(data: DatasetData) -> DatasetFacts:
+    # The hub's cardData is the card's front matter as the hub parsed it; the card's own
+    # front matter wins where both speak (it is what this revision says).
+    card_data = data.info.card_data.to_dict() if data.info.card_data else {}  # type: ignore[no-untyped-call]
     return DatasetFacts(
         repo_id=data.repo_id,
-        metadata=dict(data.card.metadata),
+        metadata={**card_data, **data.card.metadata},
         body=data.card.body,
         tags=list(data.info.tags or []),
         downloads=int(data.info.downloads or 0),
         likes=int(data.info.likes or 0),
+        card_readable=data.card_readable,
     )
 
 

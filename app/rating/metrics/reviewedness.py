@@ -14,8 +14,9 @@ Window: the 20 most recently merged pull requests among the closed ones GitHub l
 
     reviewedness = reviewed PR code lines / (all PR code lines + direct commits * median)
 
-A repo with neither counted PRs nor direct commits scores 0. No reachable linked GitHub repo:
--1, and the metric does not apply.
+A repo with neither counted PRs nor direct commits scores 0. No reachable linked GitHub repo
+(none linked, a dead link, or a gated card that cannot be read): the metric does not apply,
+and REST shows the course's -1 for it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 from app.rating.context import LIST_ITEM_BYTES, ScoringContext
 from app.rating.entities import Measured
-from app.rating.metrics.base import Metric, clamp
+from app.rating.metrics.base import Metric, clamp, not_applicable
 from app.rating.metrics.bus_factor import is_bot
 from app.rating.metrics.code_quality import missing_repo_note
 
@@ -148,11 +149,10 @@ def sample_merged(pulls: list[dict[str, Any]]) -> list[dict[str, Any]]:
 async def compute(ctx: ScoringContext) -> Measured:
     code = await ctx.code()
     if code is None:
-        return Measured(
-            -1.0,
-            [await missing_repo_note(ctx)],
+        return not_applicable(
+            await missing_repo_note(ctx),
             "Without a linked code repository reviewedness does not apply.",
-            applicable=False,
+            fallback=-1.0,
         )
     github = ctx.upstream.github
     commits, closed = await asyncio.gather(

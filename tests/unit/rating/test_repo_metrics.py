@@ -33,6 +33,7 @@ DISTILBERT = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"  # too
 RESNET = "microsoft/resnet-50"  # no GitHub link, a cited paper, a gated dataset
 BARE = "parvk11/audience_classifier_model"  # links nothing
 GITHUB = DEFAULT_FIXTURES / "github"
+HF_MODELS = DEFAULT_FIXTURES / "hf/models"
 
 
 async def _measure(hub: FakeHub, metric: Metric, model: str) -> Measured:
@@ -73,16 +74,53 @@ async def test_bus_factor_middling_when_one_author_dominates(hub: FakeHub) -> No
     assert "jacobdevlin-google holds 72%" in _text(got)
 
 
-async def test_bus_factor_without_a_repo_is_zero_or_weak(hub: FakeHub) -> None:
+async def test_bus_factor_without_a_repo_reads_the_hub_history(hub: FakeHub) -> None:
+    """No linked repo: the model repo's own commits on the hub, not authors cited in the card
+    (which used to be capped at 0.3)."""
+    for model in (BARE, RESNET, DISTILBERT):
+        got = await _measure(hub, bus_factor.METRIC, model)
+        history = _fixture(HF_MODELS / model / "commits.json")
+        expected = bus_factor.score_hub_commits(model, history, "")
+        assert got.applicable
+        assert got.score == expected.score
+        assert f"human contributors to the hub repo {model}" in _text(got)
+        _well_formed(got)
+        assert hub.count(f"/api/models/{model}/commits/{_sha(model)}") == 1
     bare = await _measure(hub, bus_factor.METRIC, BARE)
-    assert bare.score == 0
+    assert bare.score == pytest.approx(0.1)  # one person made every commit
     assert "no GitHub repository linked" in _text(bare)
-    assert "no BibTeX author" in _text(bare)
-    cited = await _measure(hub, bus_factor.METRIC, RESNET)
-    assert cited.score == pytest.approx(0.3)  # the cap: authors are not maintainers
-    assert "Kaiming He" in _text(cited)
+    resnet = await _measure(hub, bus_factor.METRIC, RESNET)
+    assert resnet.score > 0.3  # several people maintain it: no cap
+    assert "bots left out: 1" in _text(resnet)  # SFconvertbot converted the weights
     tooling = await _measure(hub, bus_factor.METRIC, DISTILBERT)
     assert "only general tooling on GitHub: huggingface/transformers" in _text(tooling)
+
+
+def _sha(model: str) -> str:
+    return str(_fixture(HF_MODELS / model / "info.json")["sha"])
+
+
+def _hub_commit(*users: str) -> dict[str, Any]:
+    return {"id": "c", "authors": [{"user": u, "avatar": ""} for u in users]}
+
+
+def test_bus_factor_from_hub_commits_splits_credit_and_skips_bots() -> None:
+    commits = [
+        _hub_commit("ann", "SFconvertbot"),  # the bot takes no share: ann gets all of it
+        _hub_commit("ann", "bob"),  # half each
+        _hub_commit("bob"),
+        _hub_commit("librarian-bot"),
+        {"id": "d", "authors": [{"avatar": ""}]},  # no user: nobody to credit
+    ]
+    got = bus_factor.score_hub_commits("o/m", commits, "no GitHub repository linked")
+    # 2 people of 5 significant; ann holds 1.5 of 3 commits: 0.5 * 2/5 + 0.5 * 0.5/0.6
+    assert got.score == pytest.approx(0.5 * 2 / 5 + 0.5 * 0.5 / 0.6, abs=1e-4)
+    assert "2 human contributors to the hub repo o/m with 3 commits, bots left out: 2" in _text(got)
+    assert "top contributor ann holds 50% of commits" in _text(got)
+    assert bus_factor.score_hub_commits("o/m", [], "").score == 0
+    assert bus_factor.score_hub_commits("o/m", [_hub_commit("SFconvertbot")], "").score == 0
+    team = [_hub_commit(f"p{i}") for i in range(6)]
+    assert bus_factor.score_hub_commits("o/m", team, "").score == 1.0  # no 0.3 cap
 
 
 async def test_bus_factor_lets_upstream_errors_through(hub: FakeHub) -> None:
@@ -104,14 +142,6 @@ def test_bus_factor_pure_edges() -> None:
     assert bus_factor.score_contributors("o/r", even) == bus_factor.score_contributors("o/r", even)
 
 
-def test_card_authors_parses_bibtex() -> None:
-    text = "@misc{x, author = {Devlin, Jacob and Ming-Wei Chang and {Lee}, Kenton and others},}"
-    assert bus_factor.card_authors(text) == ["Jacob Devlin", "Ming-Wei Chang", "Kenton Lee"]
-    assert bus_factor.card_authors('author = "A B and A B"') == ["A B"]
-    assert bus_factor.card_authors("no citation here") == []
-    assert bus_factor.score_card_authors("", "none").score == 0
-
-
 # -- code_quality ----------------------------------------------------------------------------
 
 
@@ -127,20 +157,40 @@ async def test_code_quality_high_for_a_maintained_repo(hub: FakeHub) -> None:
     _well_formed(got)
 
 
-async def test_code_quality_middling_for_an_archived_repo(hub: FakeHub) -> None:
+async def test_code_quality_counts_an_archived_repo_once(hub: FakeHub) -> None:
+    """google-research/bert is archived and was last pushed in 2020: one fact (nobody keeps
+    it up), which used to cost both the "recent" and the "not archived" part."""
     got = await _measure(hub, code_quality.METRIC, BERT)
-    assert got.score == pytest.approx(0.45)  # tests, README, licence only
+    # tests 0.25, README 0.10, licence 0.10, upkeep half of 0.20; no CI, no lint config
+    assert got.score == pytest.approx(0.55)
     text = _text(got)
     assert "modeling_test.py" in text
     assert "no CI configuration" in text
-    assert "repository is archived" in text
-    assert "days before the model's last change" in text
+    assert "repository is archived; last push 2020-03-11" in text
+    assert text.count("archived") == 1
+    assert "upkeep (archived)" in got.explanation
 
 
-async def test_code_quality_zero_without_a_repo(hub: FakeHub) -> None:
-    got = await _measure(hub, code_quality.METRIC, BARE)
-    assert got.score == 0
-    assert got.evidence == ["no GitHub repository linked from the card"]
+@pytest.mark.parametrize(
+    ("model", "reason"),
+    [
+        (BARE, "no GitHub repository linked from the card"),
+        (DISTILBERT, "card links only general tooling on GitHub: huggingface/transformers"),
+    ],
+)
+async def test_code_quality_does_not_apply_without_a_repo(
+    hub: FakeHub, model: str, reason: str
+) -> None:
+    got = await _measure(hub, code_quality.METRIC, model)
+    assert (got.score, got.applicable, got.reason) == (0.0, False, reason)
+    assert got.evidence == [reason]
+
+
+async def test_code_quality_does_not_apply_to_a_dead_link(hub: FakeHub) -> None:
+    hub.inject_fault("/repos/google-research/bert", status=404, times=100)
+    got = await _measure(hub, code_quality.METRIC, BERT)
+    assert not got.applicable
+    assert got.reason == "linked GitHub repository google-research/bert is not reachable"
 
 
 def test_code_quality_low_for_a_bare_script_repo() -> None:
@@ -160,11 +210,16 @@ def test_code_quality_low_for_a_bare_script_repo() -> None:
 
 def test_code_quality_pure_edges() -> None:
     now = datetime(2025, 1, 1, tzinfo=UTC)
-    assert code_quality.score_repo("x/y", {"archived": True}, [], now).score == 0
+    archived = code_quality.score_repo("x/y", {"archived": True}, [], now)
+    assert archived.score == pytest.approx(0.1)  # only the half of upkeep
+    fresh = {"pushed_at": "2024-12-01T00:00:00Z"}
+    assert code_quality.score_repo("x/y", fresh, [], now).score == pytest.approx(0.2)
+    recently_archived = {**fresh, "archived": True}
+    assert code_quality.score_repo("x/y", recently_archived, [], now).score == pytest.approx(0.1)
     tree = [{"path": "pyproject.toml", "type": "blob"}]
     licence = {"license": {"spdx_id": "NOASSERTION"}, "archived": True}
     got = code_quality.score_repo("x/y", licence, tree, now)
-    assert got.score == pytest.approx(0.15 * 0.5 + 0.10 * 0.5)
+    assert got.score == pytest.approx(0.15 * 0.5 + 0.10 * 0.5 + 0.20 * 0.5)
     assert "lint config not verified" in _text(got)
 
 
@@ -194,7 +249,8 @@ async def test_reviewedness_middling_with_direct_pushes(hub: FakeHub) -> None:
 async def test_reviewedness_does_not_apply_without_a_repo(hub: FakeHub) -> None:
     for model in (BARE, DISTILBERT):
         got = await _measure(hub, reviewedness.METRIC, model)
-        assert (got.score, got.applicable) == (-1.0, False)
+        assert (got.score, got.applicable) == (-1.0, False)  # -1: the course's number
+        assert got.reason.startswith(("no GitHub repository", "card links only general"))
     assert not [r for r in hub.requests if r.path.startswith("/repos/")]
 
 
@@ -330,14 +386,40 @@ async def test_dataset_quality_middling_for_an_unlicensed_thin_card(hub: FakeHub
     assert "wikimedia/wikipedia" in _text(bert)
 
 
-async def test_dataset_quality_zero_without_datasets_and_low_for_gated_ones(hub: FakeHub) -> None:
+async def test_dataset_quality_does_not_apply_without_a_dataset(hub: FakeHub) -> None:
     bare = await _measure(hub, dataset_quality.METRIC, BARE)
-    assert bare.score == 0
-    assert "no training dataset named" in _text(bare)
-    # A gated dataset is judged on its public metadata alone: its card cannot be read.
+    assert (bare.score, bare.applicable) == (0.0, False)
+    assert bare.reason == "no training dataset named in the card or tags"
+    hub.inject_fault("/api/datasets/", status=404, times=100)
+    gone = await _measure(hub, dataset_quality.METRIC, BERT)
+    assert not gone.applicable  # dataset_and_code_score counts the dead links
+    assert gone.reason.startswith("none of the named datasets is on the hub: ")
+
+
+async def test_dataset_quality_judges_a_gated_dataset_by_its_public_metadata(
+    hub: FakeHub,
+) -> None:
+    """ILSVRC/imagenet-1k's card needs a token; its metadata does not (it used to score as an
+    empty card: 0/11 complete)."""
     gated = await _measure(hub, dataset_quality.METRIC, RESNET)
-    assert 0 < gated.score < 0.5
-    assert "imagenet-1k" in _text(gated)
+    info = _fixture(DEFAULT_FIXTURES / "hf/datasets/ILSVRC/imagenet-1k/info.json")
+    facts = DatasetFacts(
+        "ILSVRC/imagenet-1k",
+        info["cardData"],
+        "",
+        info["tags"],
+        info["downloads"],
+        info["likes"],
+        card_readable=False,
+    )
+    quality, note = dataset_quality.score_dataset(facts)
+    assert gated.applicable
+    assert gated.score == round(quality, 4)
+    assert note in _text(gated)
+    # pretty_name, task_categories, size_categories, language of the 5 metadata checks
+    assert "metadata (gated card not read) 4/5 complete" in note
+    assert "custom licence (other)" in note
+    assert gated.score > 0.5
 
 
 def _facts(name: str) -> DatasetFacts:
