@@ -1,7 +1,11 @@
 """ramp_up_time: how quickly a newcomer can start using the model, judged from its card.
 
 ``prose`` counts the words of the card body outside code blocks, headings, HTML comments and
-placeholders ("More information needed").
+placeholders ("More information needed"). The stock sentences of the hub's default model card
+template ("This is the model card of a 🤗 transformers model that has been pushed on the Hub",
+"Use the code below to get started with the model", ...) and its field labels left empty
+("- **Developed by:** [More Information Needed]") say nothing about the model and count as
+placeholders, so an unfilled template is as empty as a blank card.
 A card with fewer than 20 words of prose (a title and a tagline) is empty and scores 0.
 Otherwise::
 
@@ -15,6 +19,9 @@ Otherwise::
     metadata = (pipeline_tag declared + library_name declared) / 2, from the hub or the card
 
     score = 0.2 length + 0.35 sections + 0.3 code + 0.15 metadata
+
+Not applicable (REST fallback 0) for a gated model read without a token: its card's text is
+one of the files the hub gates.
 """
 
 from __future__ import annotations
@@ -24,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.rating.cards import Card, CodeBlock
-from app.rating.context import ScoringContext
+from app.rating.context import GATED_REASON, ScoringContext
 from app.rating.entities import Measured
-from app.rating.metrics.base import Metric, clamp
+from app.rating.metrics.base import Metric, clamp, not_applicable
 
 MIN_PROSE = 20
 FULL_PROSE = 500
@@ -97,13 +104,37 @@ def outline(body: str) -> Outline:
     return Outline(prose, sections)
 
 
+#: Sentences of huggingface_hub's default model card template (modelcard_template.md) that
+#: stay the same whatever the model.
+_TEMPLATE_SENTENCES = (
+    "This is the model card of a 🤗 transformers model that has been pushed on the Hub.",
+    "This model card has been automatically generated.",
+    "Use the code below to get started with the model.",
+    (
+        "Users (both direct and downstream) should be made aware of the risks, biases and "
+        "limitations of the model."
+    ),
+    "More information needed for further recommendations.",
+    (
+        "Carbon emissions can be estimated using the [Machine Learning Impact calculator]"
+        "(https://mlco2.github.io/impact#compute) presented in [Lacoste et al. (2019)]"
+        "(https://arxiv.org/abs/1910.09700)."
+    ),
+)
+# A template field whose value was a placeholder: "- **Developed by:**" and nothing else.
+_EMPTY_FIELD = re.compile(r"^[ \t]*(?:[-*+][ \t]*)?\*\*[^*\n]{1,80}\*\*[ \t]*$", re.MULTILINE)
+
+
 def _without_placeholders(text: str) -> str:
+    for sentence in _TEMPLATE_SENTENCES:
+        if sentence in text:
+            text = text.replace(sentence, "")
     # The case-insensitive pattern scans slowly; most cards hold none of its phrases, which a
     # case-folded substring test rules out first.
     folded = text.casefold()
     if not any(phrase in folded for phrase in _PLACEHOLDER_PHRASES):
         return text
-    return _PLACEHOLDER.sub("", text)
+    return _EMPTY_FIELD.sub("", _PLACEHOLDER.sub("", text))
 
 
 def code_level(blocks: Sequence[CodeBlock]) -> float:
@@ -157,6 +188,10 @@ def score_card(card: Card, pipeline_tag: str | None, library_name: str | None) -
 
 
 async def compute(ctx: ScoringContext) -> Measured:
+    if await ctx.files_gated():
+        return not_applicable(
+            GATED_REASON, "The model's card cannot be read, so how it helps a newcomer is unknown."
+        )
     card = await ctx.card()
     info = await ctx.info()
     pipeline_tag = info.pipeline_tag or card.metadata.get("pipeline_tag")

@@ -16,6 +16,9 @@ and runs unchanged when all of these hold:
     score = 1    if some snippet runs unchanged
             0.5  if the card has Python code but every snippet needs a fix
             0    if the card has no Python code
+
+Not applicable (REST fallback 0) for a gated model read without a token: its card's text is
+one of the files the hub gates.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.rating.cards import CodeBlock
-from app.rating.context import ScoringContext
+from app.rating.context import GATED_REASON, ScoringContext
 from app.rating.entities import Measured
-from app.rating.metrics.base import Metric
+from app.rating.metrics.base import Metric, not_applicable
 
 PACKAGES = frozenset(
     {
@@ -239,6 +242,10 @@ def score_snippets(blocks: Sequence[CodeBlock], model_id: str) -> Measured:
 
 
 async def compute(ctx: ScoringContext) -> Measured:
+    if await ctx.files_gated():
+        return not_applicable(
+            GATED_REASON, "The model's card cannot be read, so its demo code is unknown."
+        )
     card = await ctx.card()
     size = sum(len(b.code) for b in card.code_blocks)
     return await ctx.cpu(score_snippets, card.code_blocks, ctx.model_id, size=size)
