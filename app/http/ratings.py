@@ -19,6 +19,7 @@ from app.http.models import (
     require_model,
 )
 from app.rating.entities import Rating
+from app.rating.errors import RatingIncompleteError
 from app.rating.licenses import Compatibility
 from app.services import Services
 
@@ -46,13 +47,22 @@ async def rate_model(
     principal: Principal,
     x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> dict[str, Any]:
+    """The contract's ModelRating, "only if each metric was computed successfully". A rating
+    holding a metric that could not be computed is answered with ``rating_incomplete`` (503)
+    rather than served with that metric's 0: the contract has no "unknown", its own answer
+    for this case is a 500, and a 500 here means a bug in the registry."""
     require_model(artifact_type, id)
     artifact, rating = await services.artifacts.rate(id, user=principal.name)
+    if rating.failed:
+        raise RatingIncompleteError(id, rating.failed)
     category = artifact.upstream.get("pipeline_tag")
     return model_rating(artifact.name, category if isinstance(category, str) else "model", rating)
 
 
 def model_rating(name: str, category: str, rating: Rating) -> dict[str, Any]:
+    """Each metric's number as the contract wants it. A metric that does not apply shows its
+    documented fallback (reviewedness -1, the others 0; see each metric's docstring), which
+    the net score does not count."""
     body: dict[str, Any] = {"name": name, "category": category, "net_score": rating.net_score}
     total = 0.0
     for metric in (*SCALAR_METRICS, "size_score"):

@@ -10,12 +10,23 @@ from app.rating.entities import Rating as RatingEntity
 @strawberry.type(description="One trust metric: its score and what it was computed from.")
 class MetricScore:
     name: str
-    score: float = strawberry.field(description="In [0, 1]; -1 where the metric is undefined.")
+    score: float = strawberry.field(
+        description="In [0, 1]. Where the metric does not apply, its documented fallback "
+        "(reviewedness -1, the others 0), which neither the net score nor the gate counts."
+    )
     latency_seconds: float
     evidence: list[str]
     explanation: str
-    applicable: bool = strawberry.field(description="False when the metric does not apply.")
-    error: str | None
+    applicable: bool = strawberry.field(
+        description="False when the metric's input does not exist (no linked code "
+        "repository, no dataset named, no registered parent, a gated card without a token)."
+    )
+    not_applicable_reason: str | None = strawberry.field(
+        description="Why the metric does not apply; null when it does."
+    )
+    error: str | None = strawberry.field(
+        description="Why the metric could not be computed (it then scores 0); null when it was."
+    )
 
     @classmethod
     def from_entity(cls, m: MetricScoreEntity) -> MetricScore:
@@ -26,6 +37,7 @@ class MetricScore:
             evidence=list(m.evidence),
             explanation=m.explanation,
             applicable=m.applicable,
+            not_applicable_reason=None if m.applicable else m.reason or None,
             error=m.error,
         )
 
