@@ -15,7 +15,8 @@ from app.rating.metrics.base import Metric
 from app.rating.net import WEIGHTS, WEIGHTS_VERSION, net_score
 from app.upstream.clients import UpstreamView
 
-SCORER_VERSION = "tmr-scorer/1.0"
+#: 2.0: applicability with reasons, hub-history bus_factor, size and claims calibration.
+SCORER_VERSION = "tmr-scorer/2.0"
 
 
 @dataclass(frozen=True, slots=True)
