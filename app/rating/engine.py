@@ -5,8 +5,9 @@ error in the evidence; it never fails the ingest. A metric that could not be com
 upstream was unavailable (a retryable upstream error: rate limit, 5xx, lost connection) or that
 ran out of time waiting for it is no measurement at all: the first such failure cancels the
 other metrics and is raised as :class:`MetricUnavailableError`, so the ingest is retried rather
-than stored with a 0. Results are reported as each one completes, and returned in the
-metrics' order."""
+than stored with a 0. Any other retryable error (a registry backend that went away while a
+metric asked it something) is raised as it is, for the same reason. Results are reported as
+each one completes, and returned in the metrics' order."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from app.errors import AppError, MetricUnavailableError, UpstreamRateLimitedError
+from app.errors import AppError, MetricUnavailableError, UpstreamError, UpstreamRateLimitedError
 from app.rating.context import ScoringContext
 from app.rating.entities import MetricScore
 from app.rating.metrics.base import Metric
@@ -44,7 +45,7 @@ async def score_all(
         async with asyncio.TaskGroup() as group:
             for metric in metrics:
                 group.create_task(run(metric))
-    except* MetricUnavailableError as unavailable:
+    except* AppError as unavailable:  # only retryable ones leave _measure
         first = unavailable.exceptions[0]  # one outage is reason enough to try again later
         raise first from first.__cause__
     return tuple(results[m.name] for m in metrics)
@@ -61,9 +62,11 @@ async def _measure(ctx: ScoringContext, metric: Metric, metric_timeout: float) -
             f"{metric.name} timed out after {metric_timeout:g} s waiting for upstream"
         ) from exc
     except AppError as exc:
-        if exc.retryable:
+        if not exc.retryable:
+            return _failed(metric.name, start, exc)
+        if isinstance(exc, UpstreamError):
             raise _unavailable(metric.name, exc) from exc
-        return _failed(metric.name, start, exc)
+        raise
     except Exception as exc:  # noqa: BLE001 - a broken metric must not fail the ingest
         return _failed(metric.name, start, exc)
     return MetricScore(

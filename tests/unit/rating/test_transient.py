@@ -10,6 +10,7 @@ import pytest
 
 from app.errors import (
     AppError,
+    BackendUnavailableError,
     MetricUnavailableError,
     UpstreamError,
     UpstreamRateLimitedError,
@@ -79,6 +80,14 @@ async def test_a_metric_that_times_out_waiting_is_raised_not_scored() -> None:
     error = await _unavailable([_sleeper("stuck", 5), _sleeper("slow", 5)], metric_timeout=0.1)
     assert error.code == "upstream_unavailable"
     assert "stuck timed out after 0.1 s" in error.message
+
+
+async def test_a_registry_outage_is_raised_as_it_is() -> None:
+    down = BackendUnavailableError("the document store did not answer")
+    async with asyncio.timeout(10):
+        with pytest.raises(BackendUnavailableError) as caught:
+            await score_all(CTX, [_raising("tree_score", down)], metric_timeout=5)
+    assert caught.value is down
 
 
 async def test_a_non_transient_failure_still_scores_zero_with_its_error() -> None:
