@@ -1,11 +1,19 @@
 """Turn a client's URL into a normalized :class:`SourceRef`, or refuse it.
 
-Only Hugging Face and GitHub repository URLs are accepted; anything else is refused before any
-request is made, so a client cannot make the registry fetch from hosts of its choosing.
+Models come from Hugging Face only: a repository URL or a bare id (``bert-base-uncased``,
+``google-bert/bert-base-uncased``). Datasets and code come from Hugging Face or GitHub, which
+the registry reads, or from any other public https URL (Kaggle, Zenodo, GitLab, ...), which it
+registers as a reference and never requests (SourceHost.REFERENCE). So a client cannot make
+the registry fetch from hosts of its choosing.
+
+The key made here is the repository as the client named it. Hugging Face answers legacy and
+miscased ids with its canonical one, so the ingest settles the key with :func:`canonical`
+once the hub has answered (app.ingest.pipeline).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -42,16 +50,25 @@ _HF_RESERVED = frozenset(
 # Suffixes after the repo id that point inside the repo (branch views, files).
 _HF_REPO_VIEWS = frozenset({"tree", "blob", "resolve", "commits", "commit", "discussions", "raw"})
 _GITHUB_REPO_VIEWS = frozenset({"tree", "blob", "commits", "commit", "releases", "issues", "pulls"})
+# A bare Hugging Face id: "name" or "org/name", nothing else.
+_BARE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)?$")
+# A public DNS name: dotted labels, a letter in the last one (so no IP address).
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_PUBLIC_HOST = re.compile(rf"^({_LABEL}\.)+[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?$")
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
 
 
 def parse_source(url: str, artifact_type: ArtifactType) -> SourceRef:
     """Validate ``url`` for ``artifact_type`` and normalize it."""
     if not url or len(url) > MAX_URL_LENGTH or url != url.strip():
         raise InvalidSourceError("url must be a non-empty URL without surrounding spaces")
+    if artifact_type is ArtifactType.MODEL and _BARE_ID.match(url) and ".." not in url:
+        return _huggingface(url.split("/"), artifact_type)
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise InvalidSourceError(
             "url must be an http(s) URL of a Hugging Face or GitHub repository"
+            + (" or a bare Hugging Face id" if artifact_type is ArtifactType.MODEL else "")
         )
     if parts.username or parts.password or parts.port not in {None, 80, 443}:
         raise InvalidSourceError("url must not carry credentials or a port")
@@ -61,9 +78,82 @@ def parse_source(url: str, artifact_type: ArtifactType) -> SourceRef:
         return _huggingface(segments, artifact_type)
     if host in GITHUB_HOSTS:
         return _github(segments, artifact_type)
-    raise InvalidSourceError(
-        f"host {host!r} is not allowed: use a huggingface.co or github.com repository URL"
+    if artifact_type is ArtifactType.MODEL:
+        raise InvalidSourceError(
+            f"host {host!r} is not allowed: a model must be a huggingface.co repository"
+        )
+    return _reference(parts.scheme, host, parts.path, parts.query, artifact_type)
+
+
+def huggingface_source(artifact_type: ArtifactType, repo_id: str) -> SourceRef:
+    """The Hugging Face repository ``repo_id`` (a model or a dataset)."""
+    if artifact_type is ArtifactType.DATASET:
+        return SourceRef(
+            SourceHost.HUGGING_FACE,
+            artifact_type,
+            repo_id,
+            f"hf:dataset:{repo_id}",
+            f"https://huggingface.co/datasets/{repo_id}",
+        )
+    return SourceRef(
+        SourceHost.HUGGING_FACE,
+        artifact_type,
+        repo_id,
+        f"hf:model:{repo_id}",
+        f"https://huggingface.co/{repo_id}",
     )
+
+
+def github_source(artifact_type: ArtifactType, repo_id: str) -> SourceRef:
+    # GitHub names are case-insensitive: the key folds case so one repo is one source.
+    kind = "" if artifact_type is ArtifactType.CODE else "dataset:"
+    return SourceRef(
+        SourceHost.GITHUB,
+        artifact_type,
+        repo_id,
+        f"github:{kind}{repo_id.lower()}",
+        f"https://github.com/{repo_id}",
+    )
+
+
+def canonical(source: SourceRef, upstream_id: str | None) -> SourceRef:
+    """``source`` under the id its hub answered with (``google-bert/bert-base-uncased`` for
+    ``bert-base-uncased``, the stored case for a miscased id); unchanged when the hub named
+    none or is not asked (a reference)."""
+    if not upstream_id or upstream_id == source.repo_id:
+        return source
+    if source.host is SourceHost.HUGGING_FACE:
+        return huggingface_source(source.type, upstream_id)
+    if source.host is SourceHost.GITHUB:
+        return github_source(source.type, upstream_id)
+    return source
+
+
+def _reference(
+    scheme: str, host: str, path: str, query: str, artifact_type: ArtifactType
+) -> SourceRef:
+    """A dataset or code repository on a host the registry does not read: normalized (the
+    host lower-cased, no fragment, no trailing slash) but never requested."""
+    if scheme != "https":
+        raise InvalidSourceError(f"a reference to {host!r} must be an https URL")
+    if not _PUBLIC_HOST.match(host) or host.endswith(_LOCAL_SUFFIXES) or _is_address(host):
+        raise InvalidSourceError(f"host {host!r} is not a public internet name")
+    segments = [s for s in path.split("/") if s]
+    if not segments or any(s in {".", ".."} for s in segments):
+        raise InvalidSourceError("a reference URL must name a page on its host")
+    location = f"{host}/{'/'.join(segments)}"
+    url = f"https://{location}" + (f"?{query}" if query else "")
+    return SourceRef(
+        SourceHost.REFERENCE, artifact_type, location, f"url:{artifact_type}:{url}", url
+    )
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _huggingface(segments: list[str], artifact_type: ArtifactType) -> SourceRef:
@@ -77,22 +167,10 @@ def _huggingface(segments: list[str], artifact_type: ArtifactType) -> SourceRef:
     if is_dataset:
         if artifact_type is not ArtifactType.DATASET:
             raise InvalidSourceError(f"a Hugging Face dataset URL cannot be a {artifact_type}")
-        return SourceRef(
-            SourceHost.HUGGING_FACE,
-            artifact_type,
-            repo_id,
-            f"hf:dataset:{repo_id}",
-            f"https://huggingface.co/datasets/{repo_id}",
-        )
+        return huggingface_source(artifact_type, repo_id)
     if artifact_type is not ArtifactType.MODEL:
         raise InvalidSourceError(f"a Hugging Face model URL cannot be a {artifact_type}")
-    return SourceRef(
-        SourceHost.HUGGING_FACE,
-        artifact_type,
-        repo_id,
-        f"hf:model:{repo_id}",
-        f"https://huggingface.co/{repo_id}",
-    )
+    return huggingface_source(artifact_type, repo_id)
 
 
 def _github(segments: list[str], artifact_type: ArtifactType) -> SourceRef:
@@ -104,16 +182,7 @@ def _github(segments: list[str], artifact_type: ArtifactType) -> SourceRef:
     if artifact_type is ArtifactType.MODEL:
         raise InvalidSourceError("a GitHub repository cannot be ingested as a model")
     owner, name = repo
-    repo_id = f"{owner}/{name}"
-    # GitHub names are case-insensitive: the key folds case so one repo is one source.
-    kind = "" if artifact_type is ArtifactType.CODE else "dataset:"
-    return SourceRef(
-        SourceHost.GITHUB,
-        artifact_type,
-        repo_id,
-        f"github:{kind}{repo_id.lower()}",
-        f"https://github.com/{repo_id}",
-    )
+    return github_source(artifact_type, f"{owner}/{name}")
 
 
 def _repo_segments(

@@ -4,7 +4,7 @@ import pytest
 
 from app.artifacts.entities import ArtifactType, SourceHost
 from app.artifacts.errors import InvalidSourceError
-from app.artifacts.sources import parse_source
+from app.artifacts.sources import canonical, parse_source
 
 MODEL = ArtifactType.MODEL
 DATASET = ArtifactType.DATASET
@@ -83,6 +83,83 @@ def test_accepted_urls_are_normalized(
     assert source.key == key
     assert source.canonical_url == canonical
     assert source.type is kind
+
+
+@pytest.mark.parametrize(
+    ("bare", "key"),
+    [
+        ("bert-base-uncased", "hf:model:bert-base-uncased"),
+        ("google-bert/bert-base-uncased", "hf:model:google-bert/bert-base-uncased"),
+        ("openai/whisper-tiny", "hf:model:openai/whisper-tiny"),
+    ],
+)
+def test_a_bare_id_names_a_hugging_face_model(bare: str, key: str) -> None:
+    source = parse_source(bare, MODEL)
+    assert source.host is SourceHost.HUGGING_FACE
+    assert source.key == key
+    assert source.canonical_url == f"https://huggingface.co/{bare}"
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "key", "name"),
+    [
+        (
+            "https://www.kaggle.com/datasets/hliang001/flickr2k",
+            DATASET,
+            "url:dataset:https://www.kaggle.com/datasets/hliang001/flickr2k",
+            "flickr2k",
+        ),
+        (
+            "https://Zenodo.org/records/1234/#files",
+            DATASET,
+            "url:dataset:https://zenodo.org/records/1234",
+            "1234",
+        ),
+        (
+            "https://gitlab.com/group/project/-/tree/main",
+            CODE,
+            "url:code:https://gitlab.com/group/project/-/tree/main",
+            "main",
+        ),
+    ],
+)
+def test_datasets_and_code_elsewhere_are_references(
+    url: str, kind: ArtifactType, key: str, name: str
+) -> None:
+    source = parse_source(url, kind)
+    assert source.host is SourceHost.REFERENCE
+    assert source.key == key
+    assert source.default_name == name
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "reason"),
+    [
+        ("https://www.kaggle.com/models/google/bert", MODEL, "a model must be a huggingface"),
+        ("http://www.kaggle.com/datasets/a/b", DATASET, "must be an https URL"),
+        ("https://10.0.0.8/data", DATASET, "not a public internet name"),
+        ("https://[::1]/data", CODE, "not a public internet name"),
+        ("https://localhost/data", CODE, "not a public internet name"),
+        ("https://intranet/data", CODE, "not a public internet name"),
+        ("https://files.corp.internal/data", DATASET, "not a public internet name"),
+        ("https://zenodo.org/", DATASET, "must name a page"),
+        ("bert-base-uncased", DATASET, "http"),
+        ("a/b/c", MODEL, "http"),
+    ],
+)
+def test_references_must_be_public_https_pages(url: str, kind: ArtifactType, reason: str) -> None:
+    with pytest.raises(InvalidSourceError, match=reason):
+        parse_source(url, kind)
+
+
+def test_canonical_takes_the_id_the_hub_answered_with() -> None:
+    legacy = parse_source("https://huggingface.co/bert-base-uncased", MODEL)
+    settled = canonical(legacy, "google-bert/bert-base-uncased")
+    assert settled.key == "hf:model:google-bert/bert-base-uncased"
+    assert settled.canonical_url == "https://huggingface.co/google-bert/bert-base-uncased"
+    assert canonical(legacy, None) is legacy
+    reference = parse_source("https://www.kaggle.com/datasets/a/b", DATASET)
+    assert canonical(reference, "anything") is reference
 
 
 def test_default_name_is_the_last_segment_of_the_repo_id() -> None:
