@@ -176,6 +176,11 @@ async def _compose_services(resources: Resources) -> Services:
         admin_password=_admin_password(settings),
     )
     await auth.start()
+    policy = GatePolicy(
+        threshold=settings.gate_threshold,
+        requirements=settings.gate_requirements,
+        ignored=frozenset(settings.gate_ignored),
+    )
     return Services(
         artifacts=artifacts,
         auth=auth,
@@ -188,19 +193,14 @@ async def _compose_services(resources: Resources) -> Services:
             jobs=job_repo,
             artifacts=artifacts,
             rating=RatingService(
-                ALL_METRICS,
-                GatePolicy(
-                    enabled=settings.gate_enabled,
-                    threshold=settings.gate_threshold,
-                    requirements=settings.gate_requirements,
-                    ignored=frozenset(settings.gate_ignored),
-                ),
-                metric_timeout=settings.metric_timeout_seconds,
+                ALL_METRICS, policy, metric_timeout=settings.metric_timeout_seconds
             ),
             upstream=resources.upstream,
             queue=resources.queue,
             events=resources.events,
             audit=audit,
+            policy=policy,
+            gate_modes=settings.gate_modes,
         ),
         downloads=DownloadService(resources.blobs, resources.signer),
         health=HealthService(

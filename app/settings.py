@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.auth.entities import PUBLISHED_ADMIN_PASSWORD
 from app.observability.logs import LogFormat, LogLevel
+from app.rating.gate import DEFAULT_MODES, DEFAULT_REQUIREMENTS, EntryPoint, GateMode
 
 
 class Settings(BaseSettings):
@@ -50,13 +51,20 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = None
     download_url_ttl_seconds: int = Field(default=3600, gt=0)
 
-    # The quality gate for model ingests (DESIGN §5).
-    gate_enabled: bool = True
+    # The quality gate for model ingests (DESIGN §5, app/rating/gate.py).
+    #: The minimum net score over the metrics that apply.
     gate_threshold: float = Field(default=0.5, ge=0, le=1)
-    #: Per-metric requirements replacing the threshold, e.g. '{"license": 1.0}'.
-    gate_requirements: dict[str, float] = Field(default_factory=dict)
-    #: Metrics the gate ignores, e.g. '["size_score"]'.
+    #: Per-metric minimums, '*' for every metric not named; a value set replaces the default
+    #: (the licence rule), e.g. '{"license": 1.0, "*": 0.5}'.
+    gate_requirements: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_REQUIREMENTS))
+    #: Metrics the per-metric requirements leave alone, e.g. '["size_score"]'.
     gate_ignored: list[str] = Field(default_factory=list)
+    #: What a failing decision does at each entry point: enforce, audit or off.
+    gate_mode_graphql: GateMode = DEFAULT_MODES[EntryPoint.GRAPHQL]
+    gate_mode_rest_create: GateMode = DEFAULT_MODES[EntryPoint.REST_CREATE]
+    gate_mode_ingest_route: GateMode = DEFAULT_MODES[EntryPoint.INGEST_ROUTE]
+    #: Kept for deployments that set it: false turns every entry point's mode to off.
+    gate_enabled: bool = True
     metric_timeout_seconds: float = Field(default=30.0, gt=0)
     #: Concurrent requests to one upstream host, across all ingests of a process.
     upstream_max_concurrency_per_host: int = Field(default=100, ge=1)
@@ -121,6 +129,16 @@ class Settings(BaseSettings):
     #: Port on which `tmr worker` serves its Prometheus metrics; unset, it serves none.
     #: (`tmr serve`'s in-process worker is counted in the API's own `/metrics`.)
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+
+    @property
+    def gate_modes(self) -> dict[EntryPoint, GateMode]:
+        if not self.gate_enabled:
+            return dict.fromkeys(EntryPoint, GateMode.OFF)
+        return {  # coerced: a copy made with model_copy(update=...) is not validated
+            EntryPoint.GRAPHQL: GateMode(self.gate_mode_graphql),
+            EntryPoint.REST_CREATE: GateMode(self.gate_mode_rest_create),
+            EntryPoint.INGEST_ROUTE: GateMode(self.gate_mode_ingest_route),
+        }
 
     @property
     def embedded_mongo(self) -> bool:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.rating.entities import Rating
+from app.rating.gate import GateMode
 
 
 class ArtifactType(StrEnum):
@@ -19,6 +20,9 @@ class ArtifactType(StrEnum):
 class SourceHost(StrEnum):
     HUGGING_FACE = "huggingface"
     GITHUB = "github"
+    #: Any other https URL (Kaggle, Zenodo, GitLab, ...), for datasets and code: registered as
+    #: a reference, never fetched (DESIGN §5, identity).
+    REFERENCE = "reference"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,9 @@ class SourceRef:
 
     host: SourceHost
     type: ArtifactType
-    repo_id: str  # "org/name" on Hugging Face (or a legacy "name"), "owner/repo" on GitHub
+    #: "org/name" on Hugging Face (or a legacy "name"), "owner/repo" on GitHub, host and path
+    #: of a reference.
+    repo_id: str
     key: str
     canonical_url: str
 
@@ -67,6 +73,33 @@ class Artifact:
     parents: tuple[ParentLink, ...] = ()
     datasets: tuple[str, ...] = ()  # upstream dataset ids the model names
     code_repo: str | None = None  # "owner/repo" on GitHub
+    #: The gate mode of the entry point that stored this version (models only).
+    gate_mode: GateMode | None = None
+    #: Other source keys clients named this repository by (a legacy or miscased id), folded.
+    aliases: tuple[str, ...] = ()
+    #: Earlier values of the rating, oldest first, each with why it changed.
+    rating_history: tuple[RatingChange, ...] = ()
+
+    @property
+    def metadata_fetched(self) -> bool:
+        """False for a reference: the registry never asked its host anything."""
+        return self.source.host is not SourceHost.REFERENCE
+
+    @property
+    def gate_passed(self) -> bool | None:
+        """The gate's decision on the current rating (None: not a gated model)."""
+        return None if self.rating is None or self.rating.gate is None else self.rating.gate.passed
+
+
+@dataclass(frozen=True, slots=True)
+class RatingChange:
+    """A rating replaced without a new ingest (its lineage changed): the values it had."""
+
+    at: datetime
+    reason: str
+    net_score: float
+    tree_score: float | None
+    gate_passed: bool | None
 
 
 @dataclass(frozen=True, slots=True)

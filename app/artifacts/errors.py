@@ -16,9 +16,12 @@ class NotRatedError(NotFoundError):
 
 
 class DuplicateSourceError(ConflictError):
-    def __init__(self, source_key: str, existing_id: str | None) -> None:
+    def __init__(
+        self, source_key: str, existing_id: str | None, *, message: str | None = None
+    ) -> None:
         super().__init__(
-            f"{source_key} is already registered"
+            message
+            or f"{source_key} is already registered"
             + (f" as artifact {existing_id}" if existing_id else "")
         )
         self.source_key = source_key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -12,12 +13,14 @@ from app.artifacts.entities import (
     ArtifactType,
     BlobRef,
     ParentLink,
+    RatingChange,
     SourceHost,
     SourceRef,
 )
 from app.artifacts.errors import DuplicateSourceError
 from app.errors import ConflictError
 from app.rating.entities import Rating
+from app.rating.gate import GateMode
 from app.storage.mongo import Database, Document, next_sequence
 
 
@@ -29,6 +32,8 @@ class ArtifactRepository:
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("source_key", unique=True)
         await self._collection.create_index("source_key_folded")
+        await self._collection.create_index("aliases")
+        await self._collection.create_index("gate_passed")
         await self._collection.create_index("name")
         await self._collection.create_index("parent_names")
         await self._collection.create_index("ordinal")
@@ -48,6 +53,46 @@ class ArtifactRepository:
     async def find_by_source(self, source_key: str) -> Artifact | None:
         doc = await self._collection.find_one({"source_key": source_key})
         return None if doc is None else _from_document(doc)
+
+    async def find_named(self, source_key: str) -> Artifact | None:
+        """The artifact stored under ``source_key`` whatever its case, or known by it as an
+        alias: two indexed lookups, no upstream call."""
+        folded = source_key.lower()
+        doc = await self._collection.find_one({"source_key_folded": folded})
+        if doc is None:
+            doc = await self._collection.find_one({"aliases": folded})
+        return None if doc is None else _from_document(doc)
+
+    async def add_alias(self, artifact_id: str, source_key: str) -> None:
+        await self._collection.update_one(
+            {"_id": artifact_id}, {"$addToSet": {"aliases": source_key.lower()}}
+        )
+
+    async def set_rating(
+        self, current: Artifact, rating: Rating, change: RatingChange
+    ) -> Artifact | None:
+        """Replace ``current``'s rating, keeping the old values in its history: a
+        compare-and-set on the version read (its ingest and rating history), so concurrent
+        re-ratings never lose one. None when the artifact changed meanwhile."""
+        history = (*current.rating_history, change)
+        result = await self._collection.update_one(
+            {
+                "_id": current.id,
+                "ingest_id": current.ingest_id,
+                # documents written before rating histories existed have no version
+                "rating_version": len(current.rating_history) or {"$in": [0, None]},
+            },
+            {
+                "$set": {
+                    **_rating_fields(rating),
+                    "rating_history": [_change_document(c) for c in history],
+                    "rating_version": len(history),
+                }
+            },
+        )
+        if result.matched_count != 1:
+            return None
+        return replace(current, rating=rating, rating_history=history)
 
     async def find_models(self, repo_ids: Sequence[str]) -> list[Artifact]:
         """Registered models among Hugging Face ``repo_ids`` (case-insensitive): one query."""
@@ -138,13 +183,35 @@ def _to_document(a: Artifact) -> Document:
         "created_by": a.created_by,
         "ingest_id": a.ingest_id,
         "upstream": a.upstream,
-        "rating": None if a.rating is None else a.rating.to_dict(),
-        "net_score": None if a.rating is None else a.rating.net_score,
+        **_rating_fields(a.rating),
+        "gate_mode": None if a.gate_mode is None else a.gate_mode.value,
+        "aliases": sorted(a.aliases),
+        "rating_history": [_change_document(c) for c in a.rating_history],
+        "rating_version": len(a.rating_history),
         "parents": [_parent_document(p) for p in a.parents],
         # Lower-cased parent names, for finding children whatever case they were named in.
         "parent_names": [p.name.lower() for p in a.parents],
         "datasets": list(a.datasets),
         "code_repo": a.code_repo,
+    }
+
+
+def _rating_fields(rating: Rating | None) -> Document:
+    return {
+        "rating": None if rating is None else rating.to_dict(),
+        "net_score": None if rating is None else rating.net_score,
+        # for filtering on the decision (null: datasets, code, ungated models)
+        "gate_passed": None if rating is None or rating.gate is None else rating.gate.passed,
+    }
+
+
+def _change_document(c: RatingChange) -> Document:
+    return {
+        "at": c.at,
+        "reason": c.reason,
+        "net_score": c.net_score,
+        "tree_score": c.tree_score,
+        "gate_passed": c.gate_passed,
     }
 
 
@@ -183,6 +250,18 @@ def _from_document(d: Document) -> Artifact:
         ),
         datasets=tuple(d.get("datasets") or ()),
         code_repo=d.get("code_repo"),
+        gate_mode=None if not d.get("gate_mode") else GateMode(d["gate_mode"]),
+        aliases=tuple(d.get("aliases") or ()),
+        rating_history=tuple(
+            RatingChange(
+                at=c["at"],
+                reason=c["reason"],
+                net_score=float(c["net_score"]),
+                tree_score=None if c.get("tree_score") is None else float(c["tree_score"]),
+                gate_passed=c.get("gate_passed"),
+            )
+            for c in d.get("rating_history") or ()
+        ),
     )
 
 

@@ -8,10 +8,11 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from app.artifacts.bundle import build_bundle
-from app.artifacts.entities import Artifact, ArtifactType, BlobRef, SourceRef
+from app.artifacts.entities import Artifact, ArtifactType, BlobRef, RatingChange, SourceRef
 from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError, NotRatedError
 from app.artifacts.repository import ArtifactRepository
 from app.audit.entities import AuditAction, AuditedArtifact
@@ -22,6 +23,7 @@ from app.clock import utcnow
 from app.ports import BlobStore
 from app.rating.context import RegisteredParent
 from app.rating.entities import Rating
+from app.rating.gate import GateMode
 from app.rating.service import ModelLinks
 from app.upstream.snapshots import SourceSnapshot
 
@@ -43,6 +45,11 @@ class NewArtifact:
     rating: Rating | None = None
     links: ModelLinks | None = None
     replaces: bool = False  # an update of the stored artifact with this id
+    gate_mode: GateMode | None = None  # of the entry point, for a gated model
+    #: The key the client named the source by, when the hub knows it by another one.
+    alias: str | None = None
+    #: What the registry.json record says of how the source was read (e.g. not at all).
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 class ArtifactService:
@@ -68,6 +75,23 @@ class ArtifactService:
 
     async def find_by_source(self, source_key: str) -> Artifact | None:
         return await self._repo.find_by_source(source_key)
+
+    async def find_named(self, source_key: str) -> Artifact | None:
+        """The artifact a client's key names without asking upstream: the same key in any
+        case, or an alias it was named by before."""
+        return await self._repo.find_named(source_key)
+
+    async def add_alias(self, artifact_id: str, source_key: str) -> None:
+        """Remember that ``source_key`` names this artifact, so the next ingest under it is
+        refused at once."""
+        await self._repo.add_alias(artifact_id, source_key)
+
+    async def set_rating(
+        self, current: Artifact, rating: Rating, change: RatingChange
+    ) -> Artifact | None:
+        """Re-rate a stored artifact in place (its old values go to its history); None if
+        it changed since ``current`` was read."""
+        return await self._repo.set_rating(current, rating, change)
 
     async def registered_parents(self, repo_ids: list[str]) -> list[RegisteredParent]:
         """How the registry knows each named parent model: one store round trip, none for a
@@ -137,10 +161,12 @@ class ArtifactService:
             "type": new.source.type.value,
             "source_url": new.source_url,
             "source": new.source.canonical_url,
+            "source_key": new.source.key,
             "revision": new.snapshot.revision,
             "license": new.snapshot.license,
             "created_at": created_at.isoformat(),
             "created_by": new.requester,
+            **new.provenance,
         }
         files = dict(new.snapshot.files)
         if new.rating is not None:
@@ -167,6 +193,9 @@ class ArtifactService:
             parents=() if new.links is None else new.links.parents,
             datasets=() if new.links is None else new.links.datasets,
             code_repo=None if new.links is None else new.links.code_repo,
+            gate_mode=new.gate_mode if new.rating is not None else None,
+            aliases=_aliases(existing, new),
+            rating_history=_history(existing, new),
         )
         try:
             if new.replaces and existing is not None:
@@ -220,3 +249,29 @@ class ArtifactService:
             await asyncio.shield(self._blobs.delete(key))
         except Exception:
             log.exception("could not remove blob %s after a failed document write", key)
+
+
+def _aliases(existing: Artifact | None, new: NewArtifact) -> tuple[str, ...]:
+    kept = set() if existing is None else set(existing.aliases)
+    if new.alias is not None and new.alias.lower() != new.source.key.lower():
+        kept.add(new.alias.lower())
+    return tuple(sorted(kept))
+
+
+def _history(existing: Artifact | None, new: NewArtifact) -> tuple[RatingChange, ...]:
+    """An update keeps the history of the version it replaces, and that version's rating."""
+    if existing is None or not new.replaces:
+        return ()
+    if existing.rating is None:
+        return existing.rating_history
+    tree = existing.rating.metric("tree_score")
+    return (
+        *existing.rating_history,
+        RatingChange(
+            at=utcnow(),
+            reason=f"re-ingested from {new.source_url}",
+            net_score=existing.rating.net_score,
+            tree_score=None if tree is None or not tree.applicable else tree.score,
+            gate_passed=existing.gate_passed,
+        ),
+    )

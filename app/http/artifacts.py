@@ -1,22 +1,25 @@
 """Create, read, update and delete artifacts (`/artifact/{type}`, `/artifacts/{type}/{id}`).
 
-Create and update queue an ingest and wait up to ``create_wait_seconds`` for it: DONE answers
-201 (200 for an update) with the artifact, a job still running answers 202 with the id it
-reserved, a failed one is mapped by :func:`_raise_failure`."""
+Create and update queue an ingest (under the course contract's gate mode,
+TMR_GATE_MODE_REST_CREATE) and wait up to ``create_wait_seconds`` for its outcome: stored
+answers 201 (200 for an update) with the artifact, refused by an enforcing gate 424 with the
+failing metrics, still running 202 with the id it reserved, failed the error's status."""
 
 from __future__ import annotations
 
-import logging
-
 from litestar import Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_424_FAILED_DEPENDENCY,
+)
 
 from app.artifacts.entities import Artifact, ArtifactType
 from app.artifacts.errors import ArtifactNotFoundError
-from app.artifacts.sources import parse_source
 from app.auth.entities import Permission, Principal
-from app.errors import ConflictError, UpstreamError, ValidationError
+from app.errors import ValidationError
 from app.http.access import SEARCH, UPLOAD
 from app.http.models import (
     ArtifactBody,
@@ -25,17 +28,19 @@ from app.http.models import (
     ArtifactMetadata,
     AuthHeader,
     CreateRequest,
+    FailingMetric,
+    GateRejection,
     metadata_of,
 )
-from app.ingest.entities import IngestJob, IngestState
-from app.ingest.errors import GateRejectedError, IngestFailedError
+from app.ingest.entities import IngestJob
+from app.ingest.gating import GATE_REJECTED
+from app.ingest.outcomes import Failed, IngestOutcome, Pending, Rejected, Stored
+from app.rating.entities import GateDecision
+from app.rating.gate import EntryPoint
 from app.services import Services
 from app.settings import Settings
 
-log = logging.getLogger(__name__)
-
-_BAD_SOURCE = frozenset({"validation", "upstream_not_found", "upstream_gated"})
-_UPSTREAM_DOWN = frozenset({"upstream", "upstream_unavailable", "upstream_rate_limited", "timeout"})
+CreateAnswer = Response[ArtifactBody | ArtifactMetadata | GateRejection]
 
 
 @post(
@@ -48,9 +53,12 @@ async def create_artifact(  # noqa: PLR0917 - Litestar passes parameters by name
     data: JSONBody[CreateRequest],
     principal: Principal,
     x_authorization: AuthHeader = None,  # noqa: ARG001
-) -> Response[ArtifactBody | ArtifactMetadata]:
-    job = await services.ingest.start(data.url, artifact_type, data.name, principal.name)
-    return await _answer(services, settings, job, data.url, HTTP_201_CREATED, principal)
+) -> CreateAnswer:
+    job = await services.ingest.start(
+        data.url, artifact_type, data.name, principal.name, entry=EntryPoint.REST_CREATE
+    )
+    outcome = await services.ingest.outcome(job, settings.create_wait_seconds)
+    return await _answer(services, outcome, data.url, HTTP_201_CREATED, principal)
 
 
 @get("/artifacts/{artifact_type:str}/{id:str}", opt=SEARCH, summary="Read an artifact")
@@ -74,13 +82,16 @@ async def update_artifact(  # noqa: PLR0917 - Litestar passes parameters by name
     data: JSONBody[ArtifactBody],
     principal: Principal,
     x_authorization: AuthHeader = None,  # noqa: ARG001
-) -> Response[ArtifactBody | ArtifactMetadata]:
+) -> CreateAnswer:
     current = await typed(services, artifact_type, id)
     meta = data.metadata
     if meta.id != current.id or meta.name != current.name or meta.type is not current.type:
         raise ValidationError("metadata name, id and type must match the stored artifact")
-    job = await services.ingest.start_update(current.id, data.data.url, principal.name)
-    return await _answer(services, settings, job, data.data.url, HTTP_200_OK, principal)
+    job = await services.ingest.start_update(
+        current.id, data.data.url, principal.name, entry=EntryPoint.REST_CREATE
+    )
+    outcome = await services.ingest.outcome(job, settings.create_wait_seconds)
+    return await _answer(services, outcome, data.data.url, HTTP_200_OK, principal)
 
 
 @delete(
@@ -126,47 +137,36 @@ async def envelope(
     )
 
 
-async def _answer(  # noqa: PLR0917 - the request's parts, passed on
-    services: Services,
-    settings: Settings,
-    job: IngestJob,
-    url: str,
-    done_status: int,
-    principal: Principal,
-) -> Response[ArtifactBody | ArtifactMetadata]:
-    """The answer to an accepted ingest: its job is stored and queued, so it will run and
-    the client can poll for it by the reserved id. Waiting for it, or reading what it stored,
-    may still fail (Redis pub/sub down, a document store blip); that is answered 202 like an
-    ingest still running, never 500."""
-    name = job.name or parse_source(job.url, job.type).default_name
-    pending: Response[ArtifactBody | ArtifactMetadata] = Response(
-        ArtifactMetadata(name=name, id=job.artifact_id, type=job.type),
-        status_code=HTTP_202_ACCEPTED,
-    )
-    try:
-        job = await services.ingest.wait(job, settings.create_wait_seconds)
-        if job.state is IngestState.DONE:
-            artifact = await services.artifacts.get(job.artifact_id)
+async def _answer(
+    services: Services, outcome: IngestOutcome, url: str, done_status: int, principal: Principal
+) -> CreateAnswer:
+    match outcome:
+        case Stored(artifact=artifact):
             body = await envelope(services, artifact, principal, url)
             return Response(body, status_code=done_status)
-    except Exception:  # whatever failed, the job itself was accepted
-        log.warning("watching accepted ingest %s failed; answered 202", job.id, exc_info=True)
-        return pending
-    if job.state is IngestState.FAILED:
-        _raise_failure(job)
-    return pending
+        case Rejected(job=job, decision=decision):
+            rejection = GateRejection(
+                code=GATE_REJECTED,
+                detail=rejection_detail(job),
+                failing_metrics=failing_metrics(decision),
+            )
+            return Response(rejection, status_code=HTTP_424_FAILED_DEPENDENCY)
+        case Failed(error=error):
+            raise error
+        case Pending(job=job):
+            name = job.name or (job.source.default_name if job.source else job.url)
+            pending = ArtifactMetadata(name=name, id=job.artifact_id, type=job.type)
+            return Response(pending, status_code=HTTP_202_ACCEPTED)
 
 
-def _raise_failure(job: IngestJob) -> None:
-    code, message = ("internal", "ingest failed")
-    if job.error is not None:
-        code, message = job.error.code, job.error.message
-    if code == "gate_rejected":
-        raise GateRejectedError(message)
-    if code == "conflict":
-        raise ConflictError(message)
-    if code in _BAD_SOURCE:
-        raise ValidationError(message, field="url")
-    if code in _UPSTREAM_DOWN:
-        raise UpstreamError(message)
-    raise IngestFailedError(message)
+def rejection_detail(job: IngestJob) -> str:
+    if job.error is None:
+        return "Artifact is not registered due to the disqualified rating."
+    return job.error.message
+
+
+def failing_metrics(decision: GateDecision) -> list[FailingMetric]:
+    return [
+        FailingMetric(metric=f.metric, score=f.score, required=f.required, gap=f.gap)
+        for f in decision.failures
+    ]

@@ -59,6 +59,46 @@ class LicenseCheckRequest(msgspec.Struct):
     github_url: str
 
 
+class FailingMetric(msgspec.Struct):
+    """One reason the gate refused a model: the metric (or ``net_score``), its score, the
+    score required, and the gap between them."""
+
+    metric: str
+    score: float
+    required: float
+    gap: float
+
+
+class GateRejection(msgspec.Struct):
+    """The 424 of a create whose gate enforces: the error body with what failed."""
+
+    code: str
+    detail: str
+    failing_metrics: list[FailingMetric]
+
+
+class IngestRequest(msgspec.Struct):
+    """Seed 000's `POST /artifact/ingest`: a Hugging Face model URL or bare id."""
+
+    url: str
+
+
+class IngestAnswer(msgspec.Struct, omit_defaults=True):
+    """Seed 000's answer: 201 stored (``is_ingestible`` is the gate's verdict, false only
+    where its mode merely audits), 424 refused (``artifact_id`` null, ``failing_metrics``),
+    202 still running (``artifact_id`` reserved, ``is_ingestible`` null)."""
+
+    status: int
+    message: str
+    model_name: str
+    artifact_id: str | None
+    is_ingestible: bool | None
+    all_scores: dict[str, float]
+    latency_ms: int
+    failing_metrics: list[FailingMetric] | None = None
+    job_id: str | None = None
+
+
 def metadata_of(artifact: Artifact) -> ArtifactMetadata:
     return ArtifactMetadata(name=artifact.name, id=artifact.id, type=artifact.type)
 

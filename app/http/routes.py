@@ -7,6 +7,7 @@ from litestar.types import ControllerRouterHandler
 from app.http.artifacts import create_artifact, delete_artifact, get_artifact, update_artifact
 from app.http.audit import artifact_audit
 from app.http.downloads import download, download_artifact
+from app.http.ingest import ingest_model
 from app.http.lineage import model_lineage
 from app.http.metrics import metrics
 from app.http.ratings import artifact_cost, license_check, rate_model
@@ -21,6 +22,7 @@ REST_HANDLERS: list[ControllerRouterHandler] = [
     authenticate,
     reset,
     enumerate_artifacts,
+    ingest_model,
     create_artifact,
     get_artifact,
     update_artifact,

@@ -7,8 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from app.artifacts.entities import ArtifactType
+from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
 from app.rating.entities import GateDecision, MetricScore
+from app.rating.gate import GateMode
 
 
 class IngestState(StrEnum):
@@ -57,6 +58,15 @@ class StateChange:
 class IngestError:
     code: str
     message: str
+    #: A conflict's artifact: the one already registered (or being registered) from the source.
+    existing_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "existing_id": self.existing_id}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> IngestError:
+        return cls(d["code"], d["message"], d.get("existing_id"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +94,19 @@ class IngestJob:
     gate: GateDecision | None = None
     #: An update: the stored artifact this ingest replaces once it passes the gate.
     replaces: str | None = None
+    #: What a failing gate decision does to this ingest: its entry point's mode.
+    gate_mode: GateMode = GateMode.ENFORCE
+    #: The source as parsed from ``url``, then as its hub names it once it has answered
+    #: (``source_key`` stays the key the request was accepted and locked under).
+    source: SourceRef | None = None
+
+    @property
+    def locks(self) -> frozenset[str]:
+        """The in-flight locks the job may hold: the requested source, and the canonical one."""
+        keys = {lock_key(self.source_key)}
+        if self.source is not None:
+            keys.add(lock_key(self.source.key))
+        return frozenset(keys)
 
     def to_event(self) -> dict[str, Any]:
         """The JSON published on every transition."""
@@ -101,14 +124,14 @@ class IngestJob:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "attempts": self.attempts,
-            "error": None
-            if self.error is None
-            else {"code": self.error.code, "message": self.error.message},
+            "error": None if self.error is None else self.error.to_dict(),
             "stored": self.stored,
             "replaces": self.replaces,
             "scores": [m.to_dict() for m in self.scores],
             "net_score": self.net_score,
             "gate": None if self.gate is None else self.gate.to_dict(),
+            "gate_mode": self.gate_mode.value,
+            "source": None if self.source is None else source_to_dict(self.source),
         }
 
     @classmethod
@@ -131,10 +154,38 @@ class IngestJob:
             created_at=datetime.fromisoformat(event["created_at"]),
             updated_at=datetime.fromisoformat(event["updated_at"]),
             attempts=int(event["attempts"]),
-            error=None if error is None else IngestError(error["code"], error["message"]),
+            error=None if error is None else IngestError.from_dict(error),
             stored=bool(event["stored"]),
             replaces=event.get("replaces"),
             scores=tuple(MetricScore.from_dict(m) for m in event.get("scores") or ()),
             net_score=event.get("net_score"),
             gate=None if not event.get("gate") else GateDecision.from_dict(event["gate"]),
+            gate_mode=GateMode(event.get("gate_mode") or GateMode.ENFORCE),
+            source=None if not event.get("source") else source_from_dict(event["source"]),
         )
+
+
+def lock_key(source_key: str) -> str:
+    """Ingests of one source are one at a time whatever the case it is named in: the hubs'
+    ids are case-insensitive."""
+    return source_key.lower()
+
+
+def source_to_dict(source: SourceRef) -> dict[str, Any]:
+    return {
+        "host": source.host.value,
+        "type": source.type.value,
+        "repo_id": source.repo_id,
+        "key": source.key,
+        "canonical_url": source.canonical_url,
+    }
+
+
+def source_from_dict(d: dict[str, Any]) -> SourceRef:
+    return SourceRef(
+        host=SourceHost(d["host"]),
+        type=ArtifactType(d["type"]),
+        repo_id=d["repo_id"],
+        key=d["key"],
+        canonical_url=d["canonical_url"],
+    )

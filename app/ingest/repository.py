@@ -11,8 +11,16 @@ from pymongo.errors import DuplicateKeyError
 
 from app.artifacts.entities import ArtifactType
 from app.errors import BackendUnavailableError
-from app.ingest.entities import IngestError, IngestJob, IngestState, StateChange
+from app.ingest.entities import (
+    IngestError,
+    IngestJob,
+    IngestState,
+    StateChange,
+    source_from_dict,
+    source_to_dict,
+)
 from app.rating.entities import GateDecision, MetricScore
+from app.rating.gate import GateMode
 from app.storage.mongo import Database, Document
 
 _CAS_ATTEMPTS = 8
@@ -120,14 +128,14 @@ def _to_document(job: IngestJob) -> Document:
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "attempts": job.attempts,
-        "error": None
-        if job.error is None
-        else {"code": job.error.code, "message": job.error.message},
+        "error": None if job.error is None else job.error.to_dict(),
         "stored": job.stored,
         "replaces": job.replaces,
         "scores": [m.to_dict() for m in job.scores],
         "net_score": job.net_score,
         "gate": None if job.gate is None else job.gate.to_dict(),
+        "gate_mode": job.gate_mode.value,
+        "source": None if job.source is None else source_to_dict(job.source),
     }
 
 
@@ -151,10 +159,13 @@ def _from_document(d: Document) -> IngestJob:
         created_at=d["created_at"],
         updated_at=d["updated_at"],
         attempts=int(d.get("attempts", 0)),
-        error=None if error is None else IngestError(error["code"], error["message"]),
+        error=None if error is None else IngestError.from_dict(error),
         stored=bool(d.get("stored", False)),
         replaces=d.get("replaces"),
         scores=tuple(MetricScore.from_dict(m) for m in d.get("scores") or ()),
         net_score=d.get("net_score"),
         gate=None if not d.get("gate") else GateDecision.from_dict(d["gate"]),
+        # jobs queued before gate modes existed were enforced
+        gate_mode=GateMode(d.get("gate_mode") or GateMode.ENFORCE),
+        source=None if not d.get("source") else source_from_dict(d["source"]),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.artifacts.entities import ParentLink
 from app.rating.context import LinkedCards, ParentLookup, RegisteredParent, ScoringContext
@@ -73,6 +73,27 @@ class RatingService:
 
     def gate(self, rating: Rating) -> GateDecision:
         return self._policy.evaluate(rating.metrics)
+
+    async def rescore_tree(self, rating: Rating, parents: list[RegisteredParent]) -> Rating:
+        """``rating`` with tree_score recomputed from its parents' current net scores, and
+        the net score with it; every other metric as it was (for a lineage change: a parent
+        registered or re-rated after the model). The gate decision is left to the caller."""
+        tree = [m for m in self._metrics if m.name == "tree_score"]
+        [score] = await score_all(_KnownParents(parents), tree, metric_timeout=self._metric_timeout)
+        metrics = tuple(score if m.name == score.name else m for m in rating.metrics)
+        return replace(rating, metrics=metrics, net_score=net_score(metrics), gate=None)
+
+
+class _KnownParents(ScoringContext):
+    """A scoring context that knows only the model's registered parents: all tree_score
+    asks of it."""
+
+    def __init__(self, parents: list[RegisteredParent]) -> None:
+        # No super().__init__(): there is no upstream view or lookup to hold.
+        self._known_parents = parents
+
+    async def registered_parents(self) -> list[RegisteredParent]:
+        return self._known_parents
 
 
 async def _links(ctx: ScoringContext) -> ModelLinks:

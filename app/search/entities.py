@@ -27,12 +27,18 @@ class ArtifactFilter:
     types: frozenset[ArtifactType] = frozenset()
     #: Only rated artifacts (models) have a net score; the others never match this.
     min_net_score: float | None = None
+    #: The gate's decision on a model's rating; artifacts without one never match.
+    gate_passed: bool | None = None
 
-    def accepts(self, type_: ArtifactType, net_score: float | None, name: str) -> bool:
+    def accepts(
+        self, type_: ArtifactType, net_score: float | None, name: str, *, gate_passed: bool | None
+    ) -> bool:
         """The conditions other than the regex."""
         if self.types and type_ not in self.types:
             return False
         if self.min_net_score is not None and (net_score is None or net_score < self.min_net_score):
+            return False
+        if self.gate_passed is not None and gate_passed is not self.gate_passed:
             return False
         return self.name is None or name == self.name
 

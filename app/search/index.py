@@ -24,6 +24,7 @@ class IndexEntry:
     id: str
     type: ArtifactType
     net_score: float | None
+    gate_passed: bool | None
     name: str
     name_utf8: bytes
     readme_utf8: bytes  # encoded once here, not on every search
@@ -38,11 +39,21 @@ class IndexEntry:
         net_score: float | None,
         name: str,
         readme: str,
+        gate_passed: bool | None = None,
     ) -> IndexEntry:
-        return cls(ordinal, artifact_id, type_, net_score, name, name.encode(), readme.encode())
+        return cls(
+            ordinal,
+            artifact_id,
+            type_,
+            net_score,
+            gate_passed,
+            name,
+            name.encode(),
+            readme.encode(),
+        )
 
     def matches(self, f: ArtifactFilter, pattern: SearchPattern) -> bool:
-        return f.accepts(self.type, self.net_score, self.name) and (
+        return f.accepts(self.type, self.net_score, self.name, gate_passed=self.gate_passed) and (
             pattern.search(self.name_utf8) or pattern.search(self.readme_utf8)
         )
 

@@ -11,7 +11,15 @@ from app.search.entities import ArtifactFilter
 from app.search.index import IndexEntry
 from app.storage.mongo import Database, Document
 
-_INDEX_FIELDS = {"_id": 1, "ordinal": 1, "name": 1, "type": 1, "net_score": 1, "readme": 1}
+_INDEX_FIELDS = {
+    "_id": 1,
+    "ordinal": 1,
+    "name": 1,
+    "type": 1,
+    "net_score": 1,
+    "gate_passed": 1,
+    "readme": 1,
+}
 
 
 class SearchRepository:
@@ -65,6 +73,7 @@ class SearchRepository:
                 net_score=None if d.get("net_score") is None else float(d["net_score"]),
                 name=d["name"],
                 readme=d.get("readme") or "",
+                gate_passed=d.get("gate_passed"),
             )
             async for d in cursor
         ]
@@ -81,4 +90,7 @@ def _query(f: ArtifactFilter, after: int | None) -> Document:
     if f.min_net_score is not None:
         # null (datasets, code, unrated models) never satisfies $gte.
         query["net_score"] = {"$gte": f.min_net_score}
+    if f.gate_passed is not None:
+        # null (datasets, code, ungated models) equals neither true nor false.
+        query["gate_passed"] = f.gate_passed
     return query

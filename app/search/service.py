@@ -117,7 +117,7 @@ def _check(f: ArtifactFilter) -> None:
 
 def _still_matches(a: Artifact, f: ArtifactFilter, pattern: SearchPattern) -> bool:
     net_score = None if a.rating is None else a.rating.net_score
-    return f.accepts(a.type, net_score, a.name) and (
+    return f.accepts(a.type, net_score, a.name, gate_passed=a.gate_passed) and (
         pattern.search(a.name) or pattern.search(a.readme)
     )
 

@@ -6,7 +6,9 @@ import strawberry
 
 from app.artifacts.entities import Artifact as ArtifactEntity
 from app.artifacts.entities import ArtifactType as DomainArtifactType
+from app.artifacts.entities import RatingChange as RatingChangeEntity
 from app.auth.entities import Permission
+from app.rating.gate import GateMode as DomainGateMode
 from schema.access import Requires
 from schema.context import GraphQLInfo
 from schema.rating.types import Rating
@@ -16,6 +18,32 @@ from schema.scalars import BigInt
 # domain values flow through resolvers unconverted.
 strawberry.enum(DomainArtifactType, name="ArtifactType")
 ArtifactType = DomainArtifactType
+strawberry.enum(
+    DomainGateMode,
+    name="GateMode",
+    description="What a failing gate decision does: ENFORCE stores nothing, AUDIT and OFF "
+    "store the model with the decision on its rating.",
+)
+GateMode = DomainGateMode
+
+
+@strawberry.type(description="Values a rating had before its lineage changed it.")
+class RatingChange:
+    at: datetime
+    reason: str
+    net_score: float
+    tree_score: float | None = strawberry.field(description="Null when it did not apply.")
+    gate_passed: bool | None
+
+    @classmethod
+    def from_entity(cls, c: RatingChangeEntity) -> RatingChange:
+        return cls(
+            at=c.at,
+            reason=c.reason,
+            net_score=c.net_score,
+            tree_score=c.tree_score,
+            gate_passed=c.gate_passed,
+        )
 
 
 @strawberry.type(description="A parent in a model's lineage.")
@@ -57,6 +85,20 @@ class Artifact:
     )
     datasets: list[str] = strawberry.field(description="Datasets the model names upstream.")
     code_repo: str | None = strawberry.field(description="The model's GitHub repository.")
+    metadata_fetched: bool = strawberry.field(
+        description="False for a reference (a dataset or code URL on a host the registry does "
+        "not read): nothing about it was fetched or verified."
+    )
+    gate_passed: bool | None = strawberry.field(
+        description="The gate's decision on the current rating (null: not a rated model); "
+        "false only where the gate audited rather than enforced."
+    )
+    gate_mode: GateMode | None = strawberry.field(
+        description="The gate mode of the entry point that stored this version (models)."
+    )
+    rating_history: list[RatingChange] = strawberry.field(
+        description="Earlier values of the rating, oldest first, with why they changed."
+    )
 
     @strawberry.field(description="Registered models that name this one as a parent.")
     async def children(self, info: GraphQLInfo) -> list[Artifact]:
@@ -90,4 +132,8 @@ class Artifact:
             parents=[ParentModel(name=p.name, source=p.source) for p in a.parents],
             datasets=list(a.datasets),
             code_repo=a.code_repo,
+            metadata_fetched=a.metadata_fetched,
+            gate_passed=a.gate_passed,
+            gate_mode=a.gate_mode,
+            rating_history=[RatingChange.from_entity(c) for c in a.rating_history],
         )

@@ -6,7 +6,7 @@ import strawberry
 
 from app.ingest.entities import IngestJob as IngestJobEntity
 from app.ingest.entities import IngestState as DomainIngestState
-from schema.artifacts.types import Artifact, ArtifactType
+from schema.artifacts.types import Artifact, ArtifactType, GateMode
 from schema.context import GraphQLInfo
 from schema.rating.types import GateDecision, MetricScore
 
@@ -24,6 +24,11 @@ class StateChange:
 class IngestFailure:
     code: str
     message: str
+    existing_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="For a conflict: the artifact registered (or being registered) from the "
+        "same upstream repository.",
+    )
 
 
 @strawberry.interface(description="Where an ingest stands.")
@@ -45,6 +50,12 @@ class IngestStatus:
     )
     net_score: float | None
     gate: GateDecision | None
+    gate_mode: GateMode = strawberry.field(
+        description="What a failing gate decision does to this ingest (its entry point's mode)."
+    )
+    source_key: str = strawberry.field(
+        description="The upstream repository: as requested, then as its hub names it."
+    )
 
     @strawberry.field(description="The stored artifact, once the ingest is DONE.")
     async def artifact(self, info: GraphQLInfo) -> Artifact | None:
@@ -67,12 +78,20 @@ def _fields(job: IngestJobEntity) -> dict[str, object]:
         "history": [StateChange(state=h.state, at=h.at) for h in job.history],
         "error": None
         if job.error is None
-        else IngestFailure(code=job.error.code, message=job.error.message),
+        else IngestFailure(
+            code=job.error.code,
+            message=job.error.message,
+            existing_id=None
+            if job.error.existing_id is None
+            else strawberry.ID(job.error.existing_id),
+        ),
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "partial_scores": [MetricScore.from_entity(m) for m in job.scores],
         "net_score": job.net_score,
         "gate": None if job.gate is None else GateDecision.from_entity(job.gate),
+        "gate_mode": job.gate_mode,
+        "source_key": job.source.key if job.source is not None else job.source_key,
     }
 
 

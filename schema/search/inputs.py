@@ -27,6 +27,11 @@ class ArtifactFilter:
         default=None,
         description="Net score at least this (0 to 1). Only rated models have one.",
     )
+    gate_passed: bool | None = strawberry.field(
+        default=None,
+        description="Models whose rating passed (true) or failed (false) the gate; a failed "
+        "one is stored only where the gate audits. Datasets and code never match.",
+    )
 
     def to_entity(self) -> ArtifactFilterEntity:
         return ArtifactFilterEntity(
@@ -34,4 +39,5 @@ class ArtifactFilter:
             regex=self.regex,
             types=frozenset(self.types or ()),
             min_net_score=self.min_net_score,
+            gate_passed=self.gate_passed,
         )

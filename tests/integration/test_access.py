@@ -65,7 +65,7 @@ async def test_every_private_route_refuses_missing_and_bad_tokens(settings: Sett
             json={"query": '{ artifact(id: "1") { id } }'},
             headers={"Authorization": ""},
         )
-    assert len(checked) == 14  # every artifact, search, rating, lineage, audit, reset, download
+    assert len(checked) == 15  # artifact, ingest, search, rating, lineage, audit, reset, download
     assert graphql.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 

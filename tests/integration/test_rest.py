@@ -144,13 +144,20 @@ async def test_lineage_runs_parent_to_child(settings: Settings) -> None:
         assert set(deps) == set(ids)
 
 
-async def test_gate_rejection_is_424(settings: Settings) -> None:
-    gated = settings.model_copy(update={"gate_enabled": True})
+async def test_an_enforcing_gate_rejection_is_424_with_the_failing_metrics(
+    settings: Settings,
+) -> None:
+    gated = settings.model_copy(update={"gate_enabled": True, "gate_mode_rest_create": "enforce"})
     async with running_registry(gated) as registry:
         url = "https://huggingface.co/parvk11/audience_classifier_model"
         response = await registry.client.post("/artifact/model", json={"url": url})
         assert response.status_code == 424, response.text
         assert (await registry.client.post("/artifacts", json=[{"name": "*"}])).json() == []
+    body = response.json()
+    assert body["code"] == "gate_rejected"
+    failing = {f["metric"]: f for f in body["failing_metrics"]}
+    assert failing["license"] == {"metric": "license", "score": 0.0, "required": 1.0, "gap": 1.0}
+    assert all(f["gap"] == round(f["required"] - f["score"], 4) for f in failing.values())
 
 
 async def test_duplicates_conflict_and_bursts_get_unique_ids(settings: Settings) -> None:

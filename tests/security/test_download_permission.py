@@ -28,6 +28,7 @@ URL = re.compile(r"https?://[^\s\"'<>]+")
 # Request bodies for the routes that take one; a route with a body missing here fails the test.
 BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/artifact/{artifact_type:str}"): {"url": BERT},
+    ("POST", "/artifact/ingest"): {"url": "https://huggingface.co/microsoft/resnet-50"},
     ("PUT", "/artifacts/{artifact_type:str}/{id:str}"): "update",  # built from the artifact
     ("POST", "/artifacts"): [{"name": "*"}],
     ("POST", "/artifact/byRegEx"): {"regex": ".*"},

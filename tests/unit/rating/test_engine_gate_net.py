@@ -84,7 +84,7 @@ def test_net_score_is_the_weighted_mean_of_applicable_metrics() -> None:
 
 
 def test_gate_reports_every_failure_with_its_gap() -> None:
-    policy = GatePolicy(threshold=0.5, requirements={"license": 1.0})
+    policy = GatePolicy(threshold=0.5, requirements={"license": 1.0, "*": 0.5})
     decision = policy.evaluate(
         [
             _score("license", 0.5),
@@ -92,12 +92,14 @@ def test_gate_reports_every_failure_with_its_gap() -> None:
             _score("bus_factor", 0.9),
             _score("reviewedness", -1, applicable=False),
             _score("size_score", 0.3, breakdown={"raspberry_pi": 0.0, "aws_server": 1.0}),
-        ]
+        ],
+        net_score=0.45,
     )
     assert not decision.passed
     assert [(f.metric, f.score, f.required, f.gap) for f in decision.failures] == [
         ("license", 0.5, 1.0, 0.5),
         ("ramp_up_time", 0.3, 0.5, 0.2),
+        ("net_score", 0.45, 0.5, 0.05),
     ]
     assert decision.skipped == ("reviewedness",)  # size_score passes on its best device
     assert decision.policy_version == policy.version
@@ -106,4 +108,4 @@ def test_gate_reports_every_failure_with_its_gap() -> None:
 def test_policy_version_changes_with_the_policy() -> None:
     assert GatePolicy().version == GatePolicy().version
     assert GatePolicy().version != GatePolicy(threshold=0.6).version
-    assert GatePolicy(enabled=False).evaluate([_score("license", 0.0)]).passed
+    assert GatePolicy(requirements={}, threshold=0).evaluate([_score("license", 0.0)]).passed

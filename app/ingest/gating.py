@@ -1,0 +1,64 @@
+"""Gate decisions as the rest of the system sees them: the event on ``gateResults``, the log
+line operators look for, and the rejection summary a failed job carries."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from app.observability.metrics import record_gate_decision
+from app.rating.entities import GateDecision
+from app.rating.gate import GateMode
+
+log = logging.getLogger(__name__)
+
+GATE_CHANNEL = "gate"
+GATE_REJECTED = "gate_rejected"
+
+
+def gate_event(
+    *,
+    job_id: str,
+    url: str,
+    source_key: str,
+    net_score: float,
+    decision: GateDecision,
+    mode: GateMode,
+    artifact_id: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """What ``gateResults`` publishes: every decision, whatever the mode. ``reason`` says
+    why a stored model was decided on again (its lineage changed)."""
+    return {
+        "job_id": job_id,
+        "url": url,
+        "source_key": source_key,
+        "net_score": net_score,
+        "mode": mode.value,
+        "artifact_id": artifact_id,
+        "reason": reason,
+        **decision.to_dict(),
+    }
+
+
+def rejection_summary(decision: GateDecision) -> str:
+    parts = [f"{f.metric} {f.score:.2f} < {f.required:.2f}" for f in decision.failures]
+    return "rejected by the quality gate: " + "; ".join(parts)
+
+
+def log_decision(
+    *, job_id: str, source_key: str, decision: GateDecision, net_score: float, mode: GateMode
+) -> None:
+    """Each decision as operators look for it: an event per outcome, with what decided it."""
+    record_gate_decision(passed=decision.passed)
+    fields: dict[str, Any] = {
+        "job_id": job_id,
+        "source_key": source_key,
+        "net_score": round(net_score, 4),
+        "policy_version": decision.policy_version,
+        "mode": mode.value,
+    }
+    if decision.passed:
+        log.info("gate_passed", extra=fields)
+    else:
+        log.warning("gate_rejected", extra={**fields, "failures": decision.to_dict()["failures"]})

@@ -1,0 +1,268 @@
+"""Running one ingest in a worker: fetch, settle the source's identity, score, gate, store,
+and bring the lineage's tree scores in line.
+
+Every transition goes through :class:`JobStates`, so it is written before it is published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+
+from app.artifacts.entities import Artifact, ArtifactType, SourceHost, SourceRef
+from app.artifacts.errors import DuplicateSourceError
+from app.artifacts.service import ArtifactService, NewArtifact
+from app.artifacts.sources import canonical, parse_source
+from app.audit.entities import AuditAction, AuditedArtifact
+from app.audit.service import AuditService
+from app.errors import AppError
+from app.ingest.entities import IngestError, IngestJob, IngestState
+from app.ingest.errors import IngestTimeoutError
+from app.ingest.fetching import FetchedSource, fetch_source
+from app.ingest.gating import (
+    GATE_CHANNEL,
+    GATE_REJECTED,
+    gate_event,
+    log_decision,
+    rejection_summary,
+)
+from app.ingest.progress import ScoreProgress
+from app.ingest.rerating import LineageRerating
+from app.ingest.transitions import JobStates, progress_channel
+from app.ports import EventBus
+from app.rating.entities import Rating
+from app.rating.gate import GateMode, GatePolicy
+from app.rating.service import RatingService, Scored
+from app.upstream.clients import Upstream, UpstreamView
+from app.upstream.session import Subject
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Attempt:
+    """The job as the attempt last left it: what a failure ends, locks included."""
+
+    job: IngestJob
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        *,
+        states: JobStates,
+        artifacts: ArtifactService,
+        rating: RatingService,
+        policy: GatePolicy,
+        upstream: Upstream,
+        events: EventBus,
+        audit: AuditService,
+        rerating: LineageRerating,
+    ) -> None:
+        self._states = states
+        self._artifacts = artifacts
+        self._rating = rating
+        self._policy = policy
+        self._upstream = upstream
+        self._events = events
+        self._audit = audit
+        self._rerating = rerating
+
+    async def run(
+        self, job: IngestJob, *, attempt: int, final_attempt: bool, time_limit: float
+    ) -> None:
+        """One attempt of a queued ingest. Retryable failures are raised for the queue to
+        retry unless this is the final attempt; every other outcome ends the job in DONE or
+        FAILED."""
+        current = _Attempt(
+            await self._states.transition(job, IngestState.FETCHING, attempts=attempt)
+        )
+        try:
+            await self._fetch_and_store(current, time_limit)
+        except AppError as exc:
+            if exc.retryable and not final_attempt:
+                raise
+            await self._states.finish(current.job, IngestState.FAILED, _error_of(exc))
+        except Exception:
+            log.exception("ingest %s failed unexpectedly", job.id)
+            await self._states.finish(
+                current.job,
+                IngestState.FAILED,
+                IngestError("internal", "internal error while ingesting"),
+            )
+
+    async def _fetch_and_store(self, current: _Attempt, time_limit: float) -> None:
+        job = current.job
+        source = job.source or parse_source(job.url, job.type)  # a job queued before sources
+        scored: Scored | None = None
+        # Only the upstream part is bounded: once fetched, storing runs to its end, so a
+        # timeout never leaves a stored artifact behind a FAILED job.
+        try:
+            async with (
+                asyncio.timeout(time_limit),
+                # An update reads the links afresh too: the user may have just fixed them.
+                self._upstream.session(
+                    subject=_subject(source), shared_links=job.replaces is None
+                ) as upstream,
+            ):
+                fetched = await fetch_source(source, upstream)
+                source = await self._settle_identity(current, source, fetched)
+                job = current.job
+                if source.type is ArtifactType.MODEL:
+                    job = current.job = await self._states.transition(job, IngestState.SCORING)
+                    scored = await self._score(current, source, upstream)
+                    job = current.job
+        except TimeoutError:
+            raise IngestTimeoutError(time_limit) from None
+        rating = None
+        if scored is not None:
+            rating = replace(
+                scored.rating,
+                gate=self._policy.evaluate(scored.rating.metrics, scored.rating.net_score),
+            )
+            job = current.job = await self._gate(job, source, rating)
+            if job.state.terminal:  # rejected
+                return
+        if not job.state.terminal and job.state is not IngestState.STORING:  # no rating
+            job = current.job = await self._states.transition(job, IngestState.STORING)
+        if job.state.terminal:  # ended meanwhile, given up on as crashed: store nothing
+            return
+        artifact = await self._artifacts.store(
+            NewArtifact(
+                id=job.artifact_id,
+                name=job.name or source.default_name,
+                source_url=job.url,
+                source=source,
+                snapshot=fetched.snapshot,
+                requester=job.requester,
+                ingest_id=job.id,
+                rating=rating,
+                links=None if scored is None else scored.links,
+                replaces=job.replaces is not None,
+                gate_mode=job.gate_mode,
+                alias=job.source_key if job.source_key != source.key else None,
+                provenance=fetched.provenance,
+            )
+        )
+        await self.record_stored(job, artifact)
+        try:
+            await self._rerating.after_store(artifact, job.id)
+        except Exception:
+            # The artifact is stored: its job is done. Its relatives keep their ratings until
+            # the next change in their lineage.
+            log.warning("ingest %s: could not re-rate the lineage", job.id, exc_info=True)
+        await self._states.finish(job, IngestState.DONE, stored=True)
+
+    async def _settle_identity(
+        self, current: _Attempt, source: SourceRef, fetched: FetchedSource
+    ) -> SourceRef:
+        """The source under the id its hub answered with. When that is not the id the client
+        named, the job takes the canonical id's lock too, and a repository registered (or
+        being registered) under it ends the job as a conflict naming that artifact."""
+        settled = canonical(source, fetched.upstream_id)
+        current.job = replace(current.job, source=settled)  # its locks are the job's now
+        if settled.key == source.key:
+            return settled
+        job = current.job
+        holder = await self._states.claim(settled.key, job.id)
+        if holder is not None and holder.artifact_id != job.artifact_id:
+            raise DuplicateSourceError(
+                settled.key,
+                holder.artifact_id,
+                message=f"{settled.key} is being registered as artifact {holder.artifact_id}",
+            )
+        other = await self._artifacts.find_by_source(settled.key)
+        if other is not None and other.id != job.artifact_id:
+            await self._artifacts.add_alias(other.id, job.source_key)
+            raise DuplicateSourceError(settled.key, other.id)
+        return settled
+
+    async def _score(self, current: _Attempt, source: SourceRef, upstream: UpstreamView) -> Scored:
+        progress = ScoreProgress(current.job, self._publish_progress)
+        try:
+            scored = await self._rating.score(
+                source.repo_id,
+                upstream,
+                self._artifacts.registered_parents,
+                on_result=progress.record,
+            )
+        except BaseException:
+            progress.abandon()  # the job's outcome supersedes partial results
+            raise
+        await progress.drain()
+        current.job = progress.job
+        return scored
+
+    async def _gate(self, job: IngestJob, source: SourceRef, rating: Rating) -> IngestJob:
+        """Record and publish the decision; an enforcing gate's rejection ends the job."""
+        decision = rating.gate
+        assert decision is not None
+        log_decision(
+            job_id=job.id,
+            source_key=source.key,
+            decision=decision,
+            net_score=rating.net_score,
+            mode=job.gate_mode,
+        )
+        refused = not decision.passed and job.gate_mode is GateMode.ENFORCE
+        event = gate_event(
+            job_id=job.id,
+            url=job.url,
+            source_key=source.key,
+            net_score=rating.net_score,
+            decision=decision,
+            mode=job.gate_mode,
+            artifact_id=None if refused else job.artifact_id,
+        )
+        # A model that goes on is stored: STORING in the same write as GATED.
+        job = await self._states.transition(
+            job,
+            IngestState.GATED if refused else IngestState.STORING,
+            via=() if refused else (IngestState.GATED,),
+            also_publish=[(GATE_CHANNEL, event)],
+            gate=decision,
+            scores=rating.metrics,
+            net_score=rating.net_score,
+        )
+        if not refused:
+            return job
+        # The artifact never exists: the entry keeps the id the job reserved for it.
+        await self._audit.record(
+            AuditAction.REJECT,
+            AuditedArtifact(job.artifact_id, job.name or source.default_name, job.type),
+            user=job.requester,
+            key=f"ingest:{job.id}:reject",
+        )
+        return await self._states.finish(
+            job, IngestState.FAILED, IngestError(GATE_REJECTED, rejection_summary(decision))
+        )
+
+    async def record_stored(self, job: IngestJob, artifact: Artifact) -> None:
+        # Keyed by the job: a retried job that stored the artifact already records nothing new.
+        actions = [
+            (
+                AuditAction.CREATE if job.replaces is None else AuditAction.UPDATE,
+                f"ingest:{job.id}:create",
+            )
+        ]
+        if artifact.rating is not None:  # the model was rated: its scores are on record
+            actions.append((AuditAction.RATE, f"ingest:{job.id}:rate"))
+        await self._audit.record_each(actions, AuditedArtifact.of(artifact), user=job.requester)
+
+    async def _publish_progress(self, job: IngestJob) -> None:
+        """Metric results while the job is SCORING. They are persisted all together with the
+        GATED transition: a write per metric would cost more than the scoring, and a watcher
+        that reconnects gets them from the next state anyway."""
+        await self._events.publish(progress_channel(job.id), job.to_event())
+
+
+def _error_of(exc: AppError) -> IngestError:
+    existing = exc.existing_id if isinstance(exc, DuplicateSourceError) else None
+    return IngestError(exc.code, exc.message, existing_id=existing)
+
+
+def _subject(source: SourceRef) -> Subject:
+    """The upstream repository an ingest is about: always read fresh, never from the cache."""
+    kind = "github" if source.host is SourceHost.GITHUB else source.type.value
+    return kind, source.repo_id
