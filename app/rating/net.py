@@ -4,8 +4,9 @@
 
 A metric that does not apply (``applicable`` False: code_quality and reviewedness without a
 linked repo, dataset_quality without a dataset, tree_score without a registered parent, ...)
-leaves the mean rather than counting as its REST fallback (0, or reviewedness's -1). size_score enters with its
-mean over the four devices. Changing a weight means a new WEIGHTS_VERSION."""
+leaves the mean rather than counting as its REST fallback (0, or reviewedness's -1).
+size_score enters with its mean over the four devices. Changing a weight means a new
+WEIGHTS_VERSION."""
 
 from __future__ import annotations
 
