@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 from arq import Worker, func
@@ -96,7 +97,8 @@ def build_worker(
     return RegistryWorker(
         functions=[func(run_ingest, name=JobName.INGEST.value, max_tries=max_tries)],
         queue_name=settings.queue_name,
-        redis_settings=RedisSettings.from_dsn(settings.redis_url),
+        # One try: the supervisor retries a worker that cannot start, with backoff.
+        redis_settings=replace(RedisSettings.from_dsn(settings.redis_url), conn_retries=0),
         on_startup=startup_for(settings, max_tries),
         on_shutdown=shutdown,
         max_jobs=settings.worker_max_jobs,

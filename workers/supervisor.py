@@ -31,6 +31,11 @@ async def stop_worker(
         for t in pending:
             t.cancel()
         await asyncio.gather(*running, return_exceptions=True)
+    # Its loop is cancelled and has unwound before anything closes: arq's close() cancels
+    # the loop without waiting, so a connection the loop still held (a WATCH in progress)
+    # was closed under it and left behind.
+    task.cancel()
+    await asyncio.wait({task})
     try:
         async with asyncio.timeout(CLOSE_TIMEOUT_SECONDS):
             await worker.close()
@@ -39,9 +44,6 @@ async def stop_worker(
         await shutdown(worker.ctx)
         with contextlib.suppress(Exception):
             await worker.pool.aclose()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await task
 
 
 class WorkerSupervisor:
