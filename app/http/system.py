@@ -59,7 +59,7 @@ async def health_components(
                 "status": "ok" if c.ok else "critical",
                 "observed_at": observed,
                 "description": f"{c.name} backend, probed on every health check",
-                "metrics": {"latency_ms": c.latency_ms, **c.metrics},
+                "metrics": {"latency_ms": c.latency_ms},
                 "issues": []
                 if c.ok
                 else [{"code": c.issue, "severity": "error", "summary": c.detail}],

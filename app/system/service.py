@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.clock import utcnow
@@ -22,7 +22,6 @@ class ComponentHealth:
     detail: str
     #: What a failing component's issue is called (machine-readable).
     issue: str = "unreachable"
-    metrics: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +105,6 @@ class HealthService:
             latency_ms=_ms(start),
             detail=detail,
             issue="no_live_worker",
-            metrics={"live": load.live_workers, "queue_depth": load.queue_depth},
         )
         return component, load
 
