@@ -39,6 +39,43 @@ def redis_server(workdir: Path) -> Iterator[str]:
         stop(proc)
 
 
+class RestartableRedis:
+    """A Redis of one test's own, which the test may kill and start again on the same port
+    with the same data: append-only, as the embedded one and compose.yaml run it."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._data = workdir / "redis-data"
+        self._data.mkdir(parents=True, exist_ok=True)
+        self._log = workdir / "redis.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._proc = spawn(redis_server_command(self._data, self.port), self._log)
+        wait_for_port(self.port, self._proc, "redis-server")
+
+    def kill(self) -> None:
+        """``kill -9``: writes of its last second may be lost, as in a real crash."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            stop(self._proc)
+
+
+@contextmanager
+def restartable_redis(workdir: Path) -> Iterator[RestartableRedis]:
+    server = RestartableRedis(workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @contextmanager
 def mongo_server(workdir: Path) -> Iterator[str]:
     port = free_port()
