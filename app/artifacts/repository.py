@@ -60,7 +60,8 @@ class ArtifactRepository:
         folded = source_key.lower()
         doc = await self._collection.find_one({"source_key_folded": folded})
         if doc is None:
-            doc = await self._collection.find_one({"aliases": folded})
+            # $in rather than equality: nx-27017 matches array elements only that way
+            doc = await self._collection.find_one({"aliases": {"$in": [folded]}})
         return None if doc is None else _from_document(doc)
 
     async def add_alias(self, artifact_id: str, source_key: str) -> None:
