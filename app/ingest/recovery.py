@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 WORKER_CRASHED = "worker_crashed"
 JOB_LOST = "job_lost"
-#: Job documents looked at in one pass; any more wait for the next.
+#: Job documents looked at in one pass, oldest first. Under a backlog of more unfinished jobs
+#: than this, all older than the grace, a lost job waits until the backlog shrinks.
 PASS_LIMIT = 200
 
 
