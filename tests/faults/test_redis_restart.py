@@ -34,6 +34,9 @@ from tests.support.registry import Registry, isolated_settings, running_registry
 from tests.support.servers import RestartableRedis, restartable_redis
 from workers.settings import supervised_worker
 
+#: Processes start slowly on a loaded machine; every wait inside is bounded on its own.
+pytestmark = pytest.mark.timeout(300)
+
 BEFORE = 8  # ingests accepted before the outage, some of them running when it starts
 AFTER = 8  # accepted once Redis is back
 OUTAGE_SECONDS = 2.0

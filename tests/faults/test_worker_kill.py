@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from app.artifacts.entities import ArtifactType
 from app.ingest.entities import IngestState
 from app.queue import RedisWorkerRegistry
@@ -25,6 +27,9 @@ from tests.faults.conftest import (
 )
 from tests.support.processes import WorkerProcess
 from tests.support.registry import isolated_settings, running_registry
+
+#: Processes start slowly on a loaded machine; every wait inside is bounded on its own.
+pytestmark = pytest.mark.timeout(300)
 
 INGESTS = 20
 KILLS = 5
