@@ -91,6 +91,22 @@ async def test_every_course_model_registers_over_rest_and_its_decision_is_search
     assert sum(not d["decision"]["passed"] for d in decisions) == len(failed)
 
 
+async def test_the_course_scenario_registers_all_thirty_artifacts(settings: Settings) -> None:
+    """The autograder's uploads, models, datasets (a Kaggle page and a gated one among them)
+    and code, each with its name: every one must succeed."""
+    course = json.loads(COURSE.read_text())
+    sections = {"model": "models", "dataset": "datasets", "code": "code"}
+    uploads = [(kind, a) for kind, section in sections.items() for a in course[section]]
+    assert len(uploads) == 30
+    async with running_registry(gated(settings)) as registry:
+        answers = [await registry.client.post(f"/artifact/{kind}", json=a) for kind, a in uploads]
+        listed = (await registry.client.post("/artifacts", json=[{"name": "*"}])).json()
+    assert [a.status_code for a in answers] == [201] * 30, [
+        (kind, a["url"], r.text) for (kind, a), r in zip(uploads, answers, strict=True)
+    ]
+    assert sorted(x["name"] for x in listed) == sorted(a["name"] for _, a in uploads)
+
+
 async def test_graphql_enforces_the_licence_policy(settings: Settings) -> None:
     async with running_registry(gated(settings)) as registry:
         copyleft = await graphql_ingest(registry, YOLO)
