@@ -31,7 +31,7 @@ from app.ingest.progress import ScoreProgress
 from app.ingest.rerating import LineageRerating
 from app.ingest.transitions import JobStates, progress_channel
 from app.ports import EventBus
-from app.rating.entities import Rating
+from app.rating.entities import GateDecision, Rating
 from app.rating.gate import GateMode, GatePolicy
 from app.rating.service import RatingService, Scored
 from app.upstream.clients import Upstream, UpstreamView
@@ -117,11 +117,9 @@ class IngestPipeline:
             raise IngestTimeoutError(time_limit) from None
         rating = None
         if scored is not None:
-            rating = replace(
-                scored.rating,
-                gate=self._policy.evaluate(scored.rating.metrics, scored.rating.net_score),
-            )
-            job = current.job = await self._gate(job, source, rating)
+            decision = self._policy.evaluate(scored.rating.metrics, scored.rating.net_score)
+            rating = replace(scored.rating, gate=decision)
+            job = current.job = await self._gate(job, source, rating, decision)
             if job.state.terminal:  # rejected
                 return
         if not job.state.terminal and job.state is not IngestState.STORING:  # no rating
@@ -194,10 +192,10 @@ class IngestPipeline:
         current.job = progress.job
         return scored
 
-    async def _gate(self, job: IngestJob, source: SourceRef, rating: Rating) -> IngestJob:
+    async def _gate(
+        self, job: IngestJob, source: SourceRef, rating: Rating, decision: GateDecision
+    ) -> IngestJob:
         """Record and publish the decision; an enforcing gate's rejection ends the job."""
-        decision = rating.gate
-        assert decision is not None
         log_decision(
             job_id=job.id,
             source_key=source.key,

@@ -88,7 +88,8 @@ class LineageRerating:
             rating = replace(
                 rescored, gate=self._policy.evaluate(rescored.metrics, rescored.net_score)
             )
-            updated = await self._artifacts.set_rating(current, rating, _change(current, reason))
+            change = _change(current.rating, reason, gate_passed=current.gate_passed)
+            updated = await self._artifacts.set_rating(current, rating, change)
             if updated is not None:
                 await self._publish(updated, rating, reason, job_id)
                 return updated
@@ -129,13 +130,12 @@ def _net(artifact: Artifact) -> str:
     return "unrated" if artifact.rating is None else f"{artifact.rating.net_score:.4f}"
 
 
-def _change(artifact: Artifact, reason: str) -> RatingChange:
-    assert artifact.rating is not None
-    tree = _tree(artifact.rating)
+def _change(old: Rating, reason: str, *, gate_passed: bool | None) -> RatingChange:
+    tree = _tree(old)
     return RatingChange(
         at=utcnow(),
         reason=reason,
-        net_score=artifact.rating.net_score,
+        net_score=old.net_score,
         tree_score=tree[0] if tree is not None and tree[1] else None,
-        gate_passed=artifact.gate_passed,
+        gate_passed=gate_passed,
     )
