@@ -85,7 +85,7 @@ def _github_repo_id(url: str) -> str:
         source = parse_source(url, ArtifactType.CODE)
     except InvalidSourceError as exc:
         raise ValidationError(exc.message, field="githubUrl") from None
-    if source.host is not SourceHost.GITHUB:  # parse_source only lets GitHub be CODE today
+    if source.host is not SourceHost.GITHUB:  # other hosts register code as references only
         raise ValidationError("githubUrl must be a github.com repository", field="githubUrl")
     return source.repo_id
 
