@@ -52,6 +52,11 @@ class NewArtifact:
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
+def bundle_key(artifact_id: str, ingest_id: str) -> str:
+    """Where a version's bundle is stored: one key per ingest, so versions never overwrite."""
+    return f"artifacts/{artifact_id}/{ingest_id}.zip"
+
+
 class ArtifactService:
     def __init__(
         self, repo: ArtifactRepository, blobs: BlobStore, *, url_ttl: int, audit: AuditService
@@ -172,7 +177,7 @@ class ArtifactService:
         if new.rating is not None:
             files["rating.json"] = json.dumps(new.rating.to_dict(), indent=2).encode()
         data = await asyncio.to_thread(build_bundle, files, record)
-        key = f"artifacts/{new.id}/{new.ingest_id}.zip"  # one key per version
+        key = bundle_key(new.id, new.ingest_id)
         blob = await self._blobs.put(key, data, content_type="application/zip")
         artifact = Artifact(
             id=new.id,
@@ -197,19 +202,26 @@ class ArtifactService:
             aliases=_aliases(existing, new),
             rating_history=_history(existing, new),
         )
-        try:
-            if new.replaces and existing is not None:
-                stored = await self._repo.replace(artifact, previous=existing)
-            else:
-                stored = await self._repo.insert(artifact)
-        except BaseException:
-            await self._discard_blob(key)
-            raise
+        stored = await self._write_document(artifact, new, existing, key)
         if existing is not None and existing.blob.key != key:
             await self._discard_blob(existing.blob.key)
         if stored.type is ArtifactType.MODEL:
             await self._link_children(stored)
         return stored
+
+    async def _write_document(
+        self, artifact: Artifact, new: NewArtifact, existing: Artifact | None, key: str
+    ) -> Artifact:
+        """The document after its bundle; a failed write takes the bundle with it. A run of
+        the same ingest that stored first wins quietly (the repository's insert returns its
+        document), so the bundle both wrote under one key stays."""
+        try:
+            if new.replaces and existing is not None:
+                return await self._repo.replace(artifact, previous=existing)
+            return await self._repo.insert(artifact)
+        except BaseException:
+            await self._discard_blob(key)
+            raise
 
     async def _link_children(self, parent: Artifact) -> None:
         """Children ingested before their parent name it without an id: give it to them, so

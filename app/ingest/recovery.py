@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from app.artifacts.service import bundle_key
 from app.clock import utcnow
 from app.ingest.entities import IngestError, IngestJob, IngestState
 from app.ingest.repository import IngestJobRepository
@@ -116,5 +117,5 @@ class IngestRecovery:
         job = await self._ingest.abandon(job_id, error)
         if job is not None and job.state is IngestState.FAILED and job.error == error:
             # A worker that died between writing the bundle and the document left the
-            # bundle behind; the key is the one ArtifactService.store gives this version.
-            await self._blobs.delete(f"artifacts/{job.artifact_id}/{job.id}.zip")
+            # bundle behind.
+            await self._blobs.delete(bundle_key(job.artifact_id, job.id))

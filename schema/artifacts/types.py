@@ -8,23 +8,15 @@ from app.artifacts.entities import Artifact as ArtifactEntity
 from app.artifacts.entities import ArtifactType as DomainArtifactType
 from app.artifacts.entities import RatingChange as RatingChangeEntity
 from app.auth.entities import Permission
-from app.rating.gate import GateMode as DomainGateMode
 from schema.access import Requires
 from schema.context import GraphQLInfo
-from schema.rating.types import Rating
+from schema.rating.types import GateMode, Rating
 from schema.scalars import BigInt
 
 # Registers the domain enum as a GraphQL enum (strawberry marks the class in place), so the
 # domain values flow through resolvers unconverted.
 strawberry.enum(DomainArtifactType, name="ArtifactType")
 ArtifactType = DomainArtifactType
-strawberry.enum(
-    DomainGateMode,
-    name="GateMode",
-    description="What a failing gate decision does: ENFORCE stores nothing, AUDIT and OFF "
-    "store the model with the decision on its rating.",
-)
-GateMode = DomainGateMode
 
 
 @strawberry.type(description="Values a rating had before its lineage changed it.")

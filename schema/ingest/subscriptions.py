@@ -7,7 +7,7 @@ import strawberry
 from app.rating.entities import GateDecision as GateDecisionEntity
 from schema.context import GraphQLInfo
 from schema.ingest.types import IngestEvent
-from schema.rating.types import GateDecision, GateEvent
+from schema.rating.types import GateDecision, GateEvent, GateMode
 
 
 @strawberry.type
@@ -31,4 +31,13 @@ class IngestSubscriptions:
                 source_key=event["source_key"],
                 net_score=event.get("net_score"),
                 decision=GateDecision.from_entity(decision),
+                mode=GateMode(event["mode"]) if event.get("mode") else None,
+                artifact_id=strawberry.ID(event["artifact_id"])
+                if event.get("artifact_id")
+                else None,
+                reason=event.get("reason"),
             )
+
+
+def _id_or_none(value: object) -> strawberry.ID | None:
+    return strawberry.ID(str(value)) if value else None

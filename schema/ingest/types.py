@@ -6,9 +6,9 @@ import strawberry
 
 from app.ingest.entities import IngestJob as IngestJobEntity
 from app.ingest.entities import IngestState as DomainIngestState
-from schema.artifacts.types import Artifact, ArtifactType, GateMode
+from schema.artifacts.types import Artifact, ArtifactType
 from schema.context import GraphQLInfo
-from schema.rating.types import GateDecision, MetricScore
+from schema.rating.types import GateDecision, GateMode, MetricScore
 
 strawberry.enum(DomainIngestState, name="IngestState")
 IngestState = DomainIngestState

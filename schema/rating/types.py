@@ -5,6 +5,15 @@ import strawberry
 from app.rating.entities import GateDecision as GateDecisionEntity
 from app.rating.entities import MetricScore as MetricScoreEntity
 from app.rating.entities import Rating as RatingEntity
+from app.rating.gate import GateMode as DomainGateMode
+
+strawberry.enum(
+    DomainGateMode,
+    name="GateMode",
+    description="What a failing gate decision does: ENFORCE stores nothing, AUDIT and OFF "
+    "store the model with the decision on its rating.",
+)
+GateMode = DomainGateMode
 
 
 @strawberry.type(description="One trust metric: its score and what it was computed from.")
@@ -133,3 +142,12 @@ class GateEvent:
     source_key: str
     net_score: float | None
     decision: GateDecision
+    mode: GateMode | None = strawberry.field(
+        default=None, description="The entry point's gate mode the decision was made under."
+    )
+    artifact_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The stored model decided on again, when its lineage changed."
+    )
+    reason: str | None = strawberry.field(
+        default=None, description="Why a stored model was decided on again."
+    )

@@ -23,7 +23,7 @@ WHISPER = "https://huggingface.co/openai/whisper-tiny"
 MODEL = ArtifactType.MODEL
 
 GATE_RESULTS = """
-subscription { gateResults { jobId url sourceKey netScore
+subscription { gateResults { jobId url sourceKey netScore mode
   decision { passed policyVersion failures { metric score required gap } } } }
 """
 BY_DECISION = """
@@ -81,6 +81,7 @@ async def test_every_course_model_registers_over_rest_and_its_decision_is_search
     # every upload was decided on and the decision published with the policy's version
     assert len(decisions) == len(models)
     assert len({d["decision"]["policyVersion"] for d in decisions}) == 1
+    assert {d["mode"] for d in decisions} == {"AUDIT"}
     # stored whatever the decision, which is on the rating and filterable both ways
     nodes = [e["node"] for e in failed + passed]
     assert sorted(n["name"] for n in nodes) == sorted(m["name"] for m in models)
@@ -143,6 +144,7 @@ async def test_audit_and_off_store_a_failing_model_with_its_decision(settings: S
         assert final["artifact"]["gatePassed"] is False
         assert final["artifact"]["gateMode"] == mode.name
         decision = event["data"]["gateResults"]["decision"]
+        assert event["data"]["gateResults"]["mode"] == mode.name
         assert decision["passed"] is False
         assert decision["failures"] == final["gate"]["failures"]
         assert "license" in {f["metric"] for f in decision["failures"]}

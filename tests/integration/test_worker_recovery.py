@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from app.artifacts.entities import ArtifactType
@@ -233,3 +234,38 @@ async def healthcheck(settings: Settings) -> int:
     )
     async with asyncio.timeout(WAIT_SECONDS):
         return await proc.wait()
+
+
+async def test_a_run_that_lost_the_race_keeps_the_winners_bundle(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker thought dead may still be running the job another worker took over: both
+    write the same version's bundle, one document wins, and the loser must not delete the
+    bundle the winner's document points at."""
+    async with running_registry(settings, worker=False) as registry:
+        service = registry.services.artifacts._target  # type: ignore[attr-defined]
+        stored_versions: list[Any] = []
+        real_store = service.store
+
+        async def recording_store(new: Any) -> Any:  # noqa: ANN401 - a NewArtifact
+            stored_versions.append(new)
+            return await real_store(new)
+
+        monkeypatch.setattr(service, "store", recording_store)
+        job = await registry.services.ingest.start(WHISPER, ArtifactType.MODEL, None, "tester")
+        await registry.services.ingest.run(job.id)
+        # the loser read "not stored yet" before the winner wrote, then stores the same version
+        real_get = service._repo.get
+        stale_reads = [None]
+
+        async def stale_get(artifact_id: str) -> Any:  # noqa: ANN401 - the repository's answer
+            return stale_reads.pop() if stale_reads else await real_get(artifact_id)
+
+        monkeypatch.setattr(service._repo, "get", stale_get)
+        again = await real_store(stored_versions[0])
+        monkeypatch.undo()
+        read = await registry.client.get(f"/artifacts/model/{job.artifact_id}")
+        bundle = await registry.client.get(read.json()["data"]["download_url"])
+    assert again.ingest_id == job.id
+    assert bundle.status_code == 200
+    assert bundle.content[:2] == b"PK"
