@@ -46,6 +46,14 @@ async def running_on(registry: RedisWorkerRegistry, worker: WorkerProcess) -> fr
             await asyncio.sleep(0.05)
 
 
+async def beating(registry: RedisWorkerRegistry, worker: WorkerProcess) -> None:
+    """Wait until the worker process has come up and beats."""
+    async with asyncio.timeout(WAIT_SECONDS):
+        while not any(beat.pid == worker.pid for beat in await registry.live()):
+            assert worker.alive(), "tmr worker exited by itself"
+            await asyncio.sleep(0.05)
+
+
 async def test_kill_9_during_ingests_leaves_every_job_ended_and_the_stores_consistent(
     mongo_url: str,
     redis_url: str,
@@ -73,6 +81,9 @@ async def test_kill_9_during_ingests_leaves_every_job_ended_and_the_stores_consi
         last = WorkerProcess(settings, logs)
         try:
             ended = await all_ended(registry, [j.id for j in jobs])
+            # the jobs may all have ended before the last worker came up: the clean stop is
+            # a stop of a running worker, not of a process still importing
+            await beating(workers, last)
         finally:
             exit_code = last.stop()
     counts = await store_counts(settings)

@@ -68,7 +68,14 @@ async def over_http(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """The running app served by uvicorn as `tmr serve` configures it (its lines go through
     the process's logging), for uvicorn's own access log; the app's lifespan is already on."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=free_port(), lifespan="off", log_config=None)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=free_port(),
+            lifespan="off",
+            log_config=None,
+            log_level="info",  # as `tmr serve` sets it; an earlier server may have raised it
+        )
     )
     task = asyncio.create_task(server.serve())
     try:
