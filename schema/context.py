@@ -14,13 +14,27 @@ from app.auth.service import require
 from app.services import Services
 from schema.loaders import Loaders
 
+TOKEN_KEYS = frozenset({"authorization", "x-authorization"})
+
 
 class Context(BaseContext, kw_only=True):
     services: Services
     loaders: Loaders
-    #: The token the request carried; checked once per operation (see schema.access).
-    token: str | None = None
+    #: The token of the request's (or WebSocket upgrade's) headers.
+    header_token: str | None = None
+    #: A WebSocket's graphql-transport-ws `connection_init` payload (strawberry sets it).
+    connection_params: dict[str, object] | None = None
     principal: Principal | None = None
+
+    @property
+    def token(self) -> str | None:
+        """The token to check, once per operation (schema.guard). A browser cannot set
+        headers on a WebSocket upgrade, so GraphiQL and other browser clients send it in the
+        `connection_init` payload, as `Authorization` or `X-Authorization`."""
+        for key, value in (self.connection_params or {}).items():
+            if key.lower() in TOKEN_KEYS and isinstance(value, str) and value.strip():
+                return value
+        return self.header_token
 
     @property
     def user(self) -> str:
@@ -38,7 +52,7 @@ async def get_context(state: State, request: ASGIConnection[Any, Any, Any, Any])
     websocket, ``request`` is the upgrade request and its headers)."""
     services = cast("Services", state.services)
     token = request.headers.get("authorization") or request.headers.get("x-authorization")
-    return Context(services=services, loaders=Loaders(services), token=token)
+    return Context(services=services, loaders=Loaders(services), header_token=token)
 
 
 GraphQLInfo = Info[Context, None]
