@@ -213,8 +213,12 @@ async def _run(
     world: World, caller: Caller, field: RootField, path: str, transport: str, *, harmful: bool
 ) -> Outcome:
     query = field.document(path, world.values(harmful=harmful))
-    run = _over_websocket if transport == "websocket" else _over_http
-    return await run(world, caller, field, query)
+    if transport == "http":
+        return await _over_http(world, caller, field, query)
+    # a running subscription may have nothing to say: waiting briefly is enough to see it
+    # was not refused; a refusal is awaited for as long as it takes
+    quiet = 0.5 if field.operation == "subscription" and not harmful else 10.0
+    return await _over_websocket(world, caller, query, quiet)
 
 
 async def _over_http(world: World, caller: Caller, _: RootField, query: str) -> Outcome:
@@ -226,7 +230,7 @@ async def _over_http(world: World, caller: Caller, _: RootField, query: str) -> 
     return _outcome([body], before_execution=any("path" not in e for e in body.get("errors", ())))
 
 
-async def _over_websocket(world: World, caller: Caller, field: RootField, query: str) -> Outcome:
+async def _over_websocket(world: World, caller: Caller, query: str, quiet: float) -> Outcome:
     ws: AsyncWebSocketSession
     received: list[dict[str, Any]] = []
     any_error_message = False
@@ -240,7 +244,7 @@ async def _over_websocket(world: World, caller: Caller, field: RootField, query:
         assert (await ws.receive_json())["type"] == "connection_ack"
         await ws.send_json({"type": "subscribe", "id": "1", "payload": {"query": query}})
         try:
-            async with asyncio.timeout(0.5 if field.operation == "subscription" else 10):
+            async with asyncio.timeout(quiet):
                 while True:
                     message = await ws.receive_json()
                     if message["type"] == "next":
