@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import shutil
@@ -43,6 +42,7 @@ from app.settings import Settings
 from app.upstream.clients import Upstream, UpstreamConfig
 from app.upstream.http import RetryPolicy, UpstreamHttp, open_upstream_http
 from tests.fakehub import DEFAULT_FIXTURES
+from tests.fakehub.clones import clone_model
 from tests.support.registry import PUBLIC_URL, Registry, running_registry
 from tests.support.servers import add_mongo_url_option, document_store, redis_server
 
@@ -52,23 +52,6 @@ WARM_UP_MODEL = "openai/whisper-tiny"
 CRITICAL_PATH = 6
 #: One ingest is timed this many times, each on a fresh worker; the median is the baseline.
 SINGLE_RUNS = 3
-
-
-def clone_model(fixtures: Path, model: str, prefix: str, count: int) -> list[str]:
-    """``count`` copies of a fixture model under new ids, so that concurrent ingests are of
-    distinct sources (the registry runs one ingest per source)."""
-    source = fixtures / "hf" / "models" / model
-    ids = []
-    for i in range(count):
-        repo_id = f"bench-org/{prefix}-{i:03d}"
-        dest = fixtures / "hf" / "models" / repo_id
-        shutil.copytree(source, dest)
-        info = json.loads((dest / "info.json").read_text())
-        info["id"] = info["modelId"] = repo_id
-        info["_id"] = f"{prefix}{i}".encode().hex()[:24].ljust(24, "0")
-        (dest / "info.json").write_text(json.dumps(info))
-        ids.append(repo_id)
-    return ids
 
 
 @dataclass(frozen=True)
@@ -248,8 +231,8 @@ async def main(
         work = Path(tmp)
         fixtures = work / "fixtures"
         shutil.copytree(DEFAULT_FIXTURES, fixtures)
-        ids = clone_model(fixtures, MODEL, "bert-copy", count + SINGLE_RUNS)
-        warm_ups = clone_model(fixtures, WARM_UP_MODEL, "warm-up", SINGLE_RUNS + 1)
+        ids = clone_model(fixtures, MODEL, "bench-copy", count + SINGLE_RUNS)
+        warm_ups = clone_model(fixtures, WARM_UP_MODEL, "bench-warm-up", SINGLE_RUNS + 1)
         with (
             hub_process(fixtures, latency, work) as hub,
             redis_server(work) as redis_url,

@@ -34,6 +34,7 @@ from app.auth.entities import DEFAULT_ADMIN, PUBLISHED_ADMIN_PASSWORD
 from app.embedded import free_port, spawn, stop, wait_for_port
 from app.eventloop import run as run_on_best_loop
 from tests.fakehub import DEFAULT_FIXTURES
+from tests.fakehub.clones import clone_model
 from tests.support.processes import serve_process
 
 MODEL = "google-bert/bert-base-uncased"
@@ -172,22 +173,6 @@ async def login(http: aiohttp.ClientSession, base: str) -> str:
             return token
 
 
-def clone_model(fixtures: Path, prefix: str, count: int) -> list[str]:
-    """Copies of one fixture model under new ids: the registry ingests each source once."""
-    source = fixtures / "hf" / "models" / MODEL
-    ids = []
-    for i in range(count):
-        repo_id = f"soak-org/{prefix}-{i:04d}"
-        dest = fixtures / "hf" / "models" / repo_id
-        shutil.copytree(source, dest)
-        info = json.loads((dest / "info.json").read_text())
-        info["id"] = info["modelId"] = repo_id
-        info["_id"] = f"{prefix}{i}".encode().hex()[:24].ljust(24, "0")
-        (dest / "info.json").write_text(json.dumps(info))
-        ids.append(repo_id)
-    return ids
-
-
 @contextmanager
 def hub_process(fixtures: Path, latency: float, work: Path) -> Iterator[str]:
     port = free_port()
@@ -269,9 +254,9 @@ def main(args: argparse.Namespace) -> int:
         work = Path(tmp)
         fixtures = work / "fixtures"
         shutil.copytree(DEFAULT_FIXTURES, fixtures)
-        seeds = clone_model(fixtures, "read", args.seed_ingests)
+        seeds = clone_model(fixtures, MODEL, "soak-read", args.seed_ingests)
         # more than the run can use: ingests never wait for a source to clone
-        pool = clone_model(fixtures, "ingest", args.ingest_pool)
+        pool = clone_model(fixtures, MODEL, "soak-ingest", args.ingest_pool)
         with (
             hub_process(fixtures, args.latency, work) as hub,
             serve_process(

@@ -5,12 +5,10 @@ takes after a fault."""
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -20,6 +18,7 @@ from app.queue import Heartbeat, RedisWorkerRegistry
 from app.settings import Settings
 from app.storage import mongo
 from tests.fakehub import DEFAULT_FIXTURES, FakeHub
+from tests.fakehub.clones import clone_model
 from tests.support.registry import Registry
 
 MODEL = "openai/whisper-tiny"
@@ -41,28 +40,15 @@ def fault_settings(settings: Settings, **changes: object) -> Settings:
     )
 
 
-def clone_models(fixtures: Path, prefix: str, count: int) -> list[str]:
-    """``count`` copies of one fixture model under new ids; their ingest URLs."""
-    source = DEFAULT_FIXTURES / "hf" / "models" / MODEL
-    urls = []
-    for i in range(count):
-        repo_id = f"fault-org/{prefix}-{i:03d}"
-        dest = fixtures / "hf" / "models" / repo_id
-        shutil.copytree(source, dest)
-        info = json.loads((dest / "info.json").read_text())
-        info["id"] = info["modelId"] = repo_id
-        info["_id"] = f"{prefix}{i}".encode().hex()[:24].ljust(24, "0")
-        (dest / "info.json").write_text(json.dumps(info))
-        urls.append(f"https://huggingface.co/{repo_id}")
-    return urls
-
-
 @pytest.fixture(scope="module")
 def model_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeHub, list[str]]]:
     """A hub serving 40 distinct models, and their URLs."""
     fixtures = tmp_path_factory.mktemp("fault-fixtures")
     shutil.copytree(DEFAULT_FIXTURES, fixtures, dirs_exist_ok=True)
-    urls = clone_models(fixtures, "copy", 40)
+    urls = [
+        f"https://huggingface.co/{repo_id}"
+        for repo_id in clone_model(fixtures, MODEL, "fault-org", 40, source=DEFAULT_FIXTURES)
+    ]
     with FakeHub(fixtures) as hub:
         yield hub, urls
 
