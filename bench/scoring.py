@@ -251,6 +251,7 @@ async def main(
                 hf_endpoint=hub.url,
                 github_api_url=hub.url,
                 public_url=PUBLIC_URL,
+                admin_password=PUBLISHED_ADMIN_PASSWORD,  # external backends need it
                 gate_enabled=False,
                 worker_max_jobs=max(count, 1),
                 upstream_cache_seconds=300 if shared_cache else 0,
