@@ -180,3 +180,56 @@ async def test_a_stricter_policy_is_one_setting(settings: Settings) -> None:
     failing = response.json()["failing_metrics"]
     assert failing
     assert all(f["required"] == 0.5 and f["score"] < 0.5 for f in failing), failing
+
+
+FAMOUS_PASS = (
+    "https://huggingface.co/google-bert/bert-base-uncased",
+    WHISPER,
+    "https://huggingface.co/microsoft/resnet-50",
+    "https://huggingface.co/mistralai/Mistral-7B-v0.1",
+)
+SCORES = """
+query Scores($id: ID!) { artifact(id: $id) { name rating { netScore
+  sizeScore { raspberryPi } metrics { name score applicable } } } }
+"""
+
+
+async def test_well_known_models_pass_the_enforced_gate_and_outrank_an_empty_card(
+    settings: Settings,
+) -> None:
+    """The verdicts a careful reviewer would sign: famous, documented, permissively licensed
+    models pass GraphQL's enforced gate; an auto-generated card with no licence scores below
+    each of them on net score, performance claims and ramp-up, and 0 on licence."""
+    async with running_registry(gated(settings)) as registry:
+        passed = [await graphql_ingest(registry, url) for url in FAMOUS_PASS]
+        weak = await graphql_ingest(registry, NO_LICENCE)
+        audited = await registry.client.post("/artifact/model", json={"url": NO_LICENCE})
+        empty = (await registry.gql(SCORES, id=audited.json()["metadata"]["id"]))["artifact"]
+        ratings = {}
+        for final in passed:
+            assert final["state"] == "DONE", final
+            assert final["artifact"]["gatePassed"] is True
+            scored = (await registry.gql(SCORES, id=final["artifact"]["id"]))["artifact"]
+            ratings[scored["name"]] = scored["rating"]
+    assert weak["state"] == "FAILED"
+    weak_failures = {f["metric"]: f["score"] for f in weak["gate"]["failures"]}
+    assert weak_failures["license"] == 0.0
+    for name, rating in ratings.items():
+        metrics = {m["name"]: m for m in rating["metrics"]}
+        assert rating["netScore"] >= 0.5, name
+        assert metrics["license"]["score"] == 1.0, name
+    empty_metrics = {m["name"]: m["score"] for m in empty["rating"]["metrics"]}
+    assert empty_metrics["license"] == 0.0
+    for name, rating in ratings.items():
+        metrics = {m["name"]: m for m in rating["metrics"]}
+        assert rating["netScore"] > empty["rating"]["netScore"], name
+        for metric in ("performance_claims", "ramp_up_time"):
+            if metrics[metric]["applicable"]:  # a gated card read without a token is not
+                assert metrics[metric]["score"] > empty_metrics[metric], (name, metric)
+    bert = {m["name"]: m for m in ratings["bert-base-uncased"]["metrics"]}
+    assert bert["performance_claims"]["score"] > 0
+    assert bert["ramp_up_time"]["score"] > 0
+    # the course's published sample: bert-base-uncased (440 MB) about 0.2 on a Pi
+    pi = ratings["bert-base-uncased"]["sizeScore"]["raspberryPi"]
+    assert 0.15 <= pi <= 0.25
+    assert ratings["whisper-tiny"]["sizeScore"]["raspberryPi"] > pi  # a small model fits better
