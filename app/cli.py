@@ -11,13 +11,13 @@ import contextlib
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING
 
-from app.embedded import embedded_backends
-from app.eventloop import run as run_on_best_loop
-from app.observability.logs import configure_logging, use_json
-from app.observability.metrics import serve_worker_metrics
-from app.settings import Settings, get_settings
-from workers.settings import supervised_worker
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+# Everything heavier than the standard library is imported by the command that needs it, so
+# `tmr --help` answers without loading the web stack, the drivers or the worker.
 
 log = logging.getLogger("tmr")
 
@@ -35,15 +35,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands.add_parser("worker", help="run a queue worker against TMR_REDIS_URL/TMR_MONGO_URL")
     args = parser.parse_args(argv)
+    from app.observability.logs import configure_logging, use_json  # noqa: PLC0415
+    from app.settings import get_settings  # noqa: PLC0415
+
     settings = get_settings()
     configure_logging(json=use_json(settings.log_format), level=settings.log_level)
     if args.command == "serve":
         return _serve(settings, args.host, args.port, with_worker=not args.no_worker)
+    from app.observability.metrics import serve_worker_metrics  # noqa: PLC0415
+
     serve_worker_metrics(settings.worker_metrics_port)
     return _worker(settings)
 
 
 def _serve(settings: Settings, host: str, port: int, *, with_worker: bool) -> int:
+    from app.embedded import embedded_backends  # noqa: PLC0415
+    from app.eventloop import run as run_on_best_loop  # noqa: PLC0415
+
     if "public_url" not in settings.model_fields_set:
         public_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - mapping, not binding
         settings = settings.model_copy(update={"public_url": f"http://{public_host}:{port}"})
@@ -66,6 +74,7 @@ async def _serve_async(settings: Settings, host: str, port: int, *, with_worker:
     import uvicorn  # noqa: PLC0415
 
     from app.asgi import create_app  # noqa: PLC0415
+    from workers.settings import supervised_worker  # noqa: PLC0415
 
     server = uvicorn.Server(
         uvicorn.Config(
@@ -95,6 +104,8 @@ def _worker(settings: Settings) -> int:
             "tmr worker: set TMR_REDIS_URL and TMR_MONGO_URL to the backends the API uses\n"
         )
         return 2
+    from app.eventloop import run as run_on_best_loop  # noqa: PLC0415
+    from workers.settings import supervised_worker  # noqa: PLC0415
 
     async def run() -> None:
         # Rides out Redis and document-store outages; only SIGINT or SIGTERM ends it, once
