@@ -9,8 +9,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,7 +25,17 @@ log = logging.getLogger("tmr")
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command in {"serve", "worker"}:
+        return _run_server_process(args)
+    from app.client.run import run_client_command  # noqa: PLC0415
+
+    return run_client_command(args)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tmr", description="Trustworthy Model Registry")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the registry (API + an in-process worker)")
     serve.add_argument("--host", default="127.0.0.1")
@@ -34,7 +46,65 @@ def main(argv: list[str] | None = None) -> int:
         help="do not run a worker in this process (run `tmr worker` instead)",
     )
     commands.add_parser("worker", help="run a queue worker against TMR_REDIS_URL/TMR_MONGO_URL")
-    args = parser.parse_args(argv)
+    _add_client_commands(commands)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("trustworthy-model-registry")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    # Every client command talks to a served registry, named once for all of them.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--server",
+        default=os.environ.get("TMR_SERVER", "http://127.0.0.1:8000"),
+        help="the registry's URL (default: $TMR_SERVER or http://127.0.0.1:8000)",
+    )
+    readable = argparse.ArgumentParser(add_help=False)
+    readable.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    login = commands.add_parser("login", parents=[common], help="get a token and keep it")
+    login.add_argument("--user", default="ece30861defaultadminuser")
+    login.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    ingest = commands.add_parser(
+        "ingest", parents=[common, readable], help="ingest a URL and follow its progress"
+    )
+    ingest.add_argument("url")
+    ingest.add_argument("--type", choices=_TYPES, default="model")
+    ingest.add_argument("--name", help="name to store (default: the repository's name)")
+    rate = commands.add_parser("rate", parents=[common, readable], help="a model's rating")
+    rate.add_argument("id")
+    lineage = commands.add_parser(
+        "lineage", parents=[common, readable], help="a model's base models and fine-tunes"
+    )
+    lineage.add_argument("id")
+    lineage.add_argument(
+        "--direction", type=str.upper, choices=["UP", "DOWN", "BOTH"], default="BOTH"
+    )
+    lineage.add_argument("--depth", type=int, default=5)
+    search = commands.add_parser("search", parents=[common, readable], help="find artifacts")
+    which = search.add_mutually_exclusive_group()
+    which.add_argument("--name", help="exact name")
+    which.add_argument("--regex", help="RE2 pattern over names and READMEs")
+    search.add_argument("--type", choices=_TYPES, action="append", default=[])
+    download = commands.add_parser("download", parents=[common], help="download a bundle")
+    download.add_argument("id")
+    download.add_argument("-o", "--output", type=Path, help="file to write (default: NAME.zip)")
+
+
+_TYPES = ["model", "dataset", "code"]
+
+
+def _run_server_process(args: argparse.Namespace) -> int:
     from app.observability.logs import configure_logging, use_json  # noqa: PLC0415
     from app.settings import get_settings  # noqa: PLC0415
 
