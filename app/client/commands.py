@@ -68,6 +68,8 @@ async def _follow(registry: api.Registry, job_id: str, *, show: bool) -> dict[st
                 last = data["ingestProgress"]
                 if live is not None:
                     live.update(_progress_view(last), refresh=True)
+    if live is not None and not out.is_terminal:
+        out.line()  # off a terminal, Live leaves its last frame without a line end
     return last
 
 
