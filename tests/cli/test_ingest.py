@@ -61,3 +61,25 @@ def test_a_gate_rejection_exits_1_with_the_failing_metrics(gated_server: str, tm
     assert "rejected by the gate" in done.stdout
     assert "license" in done.stdout
     assert "required" in done.stdout
+
+
+def test_an_ingest_that_fails_upstream_exits_2_with_its_code(server: str, tmr: Tmr) -> None:
+    login(tmr, server)
+    done = tmr("ingest", "https://huggingface.co/nobody/no-such-model", server=server)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "upstream_not_found" in done.stdout
+    final = as_json(
+        tmr("ingest", "https://huggingface.co/nobody/no-such-model", "--json", server=server)
+    )
+    assert final["state"] == "FAILED"
+    assert final["error"]["code"] == "upstream_not_found"
+
+
+def test_a_refused_ingest_exits_2_naming_the_existing_artifact(server: str, tmr: Tmr) -> None:
+    login(tmr, server)
+    stored = as_json(tmr("ingest", WHISPER, "--json", server=server))["artifact"]["id"]
+    again = tmr("ingest", WHISPER, server=server)
+    assert again.returncode == 2
+    assert f"artifact {stored}" in again.stdout
+    refused = as_json(tmr("ingest", WHISPER, "--json", server=server))
+    assert refused["error"]["existingId"] == stored
