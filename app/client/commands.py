@@ -75,7 +75,11 @@ async def _follow(registry: api.Registry, job_id: str, *, show: bool) -> dict[st
 
 def _progress_view(event: dict[str, Any]) -> Table:
     table = Table(title=f"ingest {event.get('id')}", show_header=False, box=None)
-    table.add_row("state", Text(str(event.get("state")), style="bold"))
+    passed = [change["state"] for change in event.get("history") or []]
+    if passed and passed[-1] == event.get("state"):
+        passed.pop()
+    state = Text(" → ".join(passed) + (" → " if passed else ""), style="dim")
+    table.add_row("state", state.append(str(event.get("state")), style="bold"))
     for metric in event.get("partialScores") or []:
         score = f"{metric['score']:.2f}" if metric.get("applicable", True) else "n/a"
         table.add_row(f"  {metric['name']}", score)

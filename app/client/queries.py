@@ -17,6 +17,7 @@ PROGRESS = """
 subscription Progress($jobId: ID!) {
   ingestProgress(jobId: $jobId) {
     id state url
+    history { state }
     partialScores { name score applicable }
     netScore
     gate { passed policyVersion threshold failures { metric score required gap } }
