@@ -78,7 +78,8 @@ def _progress_view(event: dict[str, Any]) -> Table:
     passed = [change["state"] for change in event.get("history") or []]
     if passed and passed[-1] == event.get("state"):
         passed.pop()
-    state = Text(" → ".join(passed) + (" → " if passed else ""), style="dim")
+    arrow = " → " if out.encoding.lower().startswith("utf") else " -> "
+    state = Text(arrow.join(passed) + (arrow if passed else ""), style="dim")
     table.add_row("state", state.append(str(event.get("state")), style="bold"))
     for metric in event.get("partialScores") or []:
         score = f"{metric['score']:.2f}" if metric.get("applicable", True) else "n/a"

@@ -62,7 +62,7 @@ def tmr(tmp_path: Path) -> Tmr:
             text=True,
             env={**env, **extra},
             cwd=tmp_path,
-            timeout=180,
+            timeout=90,
             check=False,
         )
 

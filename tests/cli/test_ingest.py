@@ -3,6 +3,7 @@ the live progress to DONE (exit 0), a gate rejection with its failing metrics (e
 
 from __future__ import annotations
 
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ def test_ingest_shows_progress_and_ends_stored(server: str, tmr: Tmr) -> None:
     login(tmr, server)
     done = tmr("ingest", WHISPER, server=server)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search("QUEUED.+FETCHING.+SCORING", done.stdout)  # the states it passed through
     assert "DONE" in done.stdout
     assert "ramp_up_time" in done.stdout  # a metric, as it completed
     assert "stored whisper-tiny" in done.stdout
