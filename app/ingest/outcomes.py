@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.artifacts.entities import Artifact
-from app.artifacts.errors import DuplicateSourceError, InvalidSourceError
+from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError, InvalidSourceError
 from app.errors import AppError, BackendUnavailableError, UpstreamError
 from app.ingest.entities import IngestError, IngestJob
 from app.ingest.errors import IngestFailedError
@@ -50,7 +50,8 @@ IngestOutcome = Stored | Rejected | Pending | Failed
 # Codes a job ends with (the AppError codes raised while it ran, and the pipeline's own).
 _BAD_SOURCE = frozenset({"validation", "upstream_not_found", "upstream_gated"})
 _UPSTREAM = frozenset({"upstream", "upstream_unavailable", "upstream_rate_limited", "timeout"})
-_BACKEND = frozenset({"backend_unavailable", "queue_unavailable"})
+# A worker that died on every try, or a job the queue lost: nothing wrong with the request.
+_BACKEND = frozenset({"backend_unavailable", "queue_unavailable", "worker_crashed", "job_lost"})
 
 
 def failure(job: IngestJob, error: IngestError) -> AppError:
@@ -63,4 +64,6 @@ def failure(job: IngestJob, error: IngestError) -> AppError:
         return UpstreamError(error.message)
     if error.code in _BACKEND:
         return BackendUnavailableError(error.message)
+    if error.code == "not_found":  # the artifact an update replaces was deleted meanwhile
+        return ArtifactNotFoundError(job.artifact_id)
     return IngestFailedError(error.message)
