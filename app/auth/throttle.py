@@ -1,4 +1,9 @@
-"""Login attempts per client address and per user name, limited in Redis.
+"""Login attempts per client address, and per user name from each address, limited in Redis.
+
+The user name's bucket is kept per address: one kept for the name alone would let anyone who
+sends a wrong password every few seconds lock the account (the default admin included) out
+for everybody. Guessing one account from many addresses is bounded per address, and the
+hashing pool bounds the work all of them can cause.
 
 Each key is a GCRA bucket (the token bucket kept as one timestamp, the "theoretical arrival
 time"): ``limit`` attempts may come at once, then one per ``window / limit``. The buckets
@@ -117,7 +122,7 @@ class LoginThrottle:
 
     def _buckets(self, client: str, user: str) -> tuple[list[str], list[int]]:
         # Names are hashed: a client picks them, and they must not pick the key's length.
-        name = hashlib.sha256(user.encode()).hexdigest()[:32]
+        name = hashlib.sha256(f"{client}\n{user}".encode()).hexdigest()[:32]
         keys = [f"{self._namespace}:login:client:{client}", f"{self._namespace}:login:user:{name}"]
         # Rounded down, so that ``limit`` attempts at once always fit in the window.
         costs = [
