@@ -20,14 +20,16 @@ import inspect
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from dataclasses import fields, replace
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import botocore.exceptions
 import pymongo.errors
 import redis.exceptions
 
 from app.errors import BackendUnavailableError
-from app.services import Services
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 log = logging.getLogger(__name__)
 

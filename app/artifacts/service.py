@@ -20,6 +20,7 @@ from app.audit.service import AuditService
 from app.auth.entities import Permission, Principal
 from app.auth.service import require
 from app.clock import utcnow
+from app.errors import AppError
 from app.ports import BlobStore
 from app.rating.context import RegisteredParent
 from app.rating.entities import Rating
@@ -212,13 +213,24 @@ class ArtifactService:
     async def _write_document(
         self, artifact: Artifact, new: NewArtifact, existing: Artifact | None, key: str
     ) -> Artifact:
-        """The document after its bundle; a failed write takes the bundle with it. A run of
-        the same ingest that stored first wins quietly (the repository's insert returns its
+        """The document after its bundle; a write that failed takes the bundle with it. A run
+        of the same ingest that stored first wins quietly (the repository answers its
         document), so the bundle both wrote under one key stays."""
         try:
             if new.replaces and existing is not None:
                 return await self._repo.replace(artifact, previous=existing)
             return await self._repo.insert(artifact)
+        except AppError:  # refused by the store (a duplicate source): nothing was written
+            await self._discard_blob(key)
+            raise
+        except Exception:
+            # A timeout does not say whether the write landed: look before removing the
+            # bundle a stored document may point at; if even that fails, the retry decides.
+            written = await self._repo.get(new.id)
+            if written is not None and written.ingest_id == new.ingest_id:
+                return written
+            await self._discard_blob(key)
+            raise
         except BaseException:
             await self._discard_blob(key)
             raise

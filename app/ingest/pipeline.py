@@ -30,6 +30,7 @@ from app.ingest.gating import (
 from app.ingest.progress import ScoreProgress
 from app.ingest.rerating import LineageRerating
 from app.ingest.transitions import JobStates, progress_channel
+from app.outages import outage
 from app.ports import EventBus
 from app.rating.entities import GateDecision, Rating
 from app.rating.gate import GateMode, GatePolicy
@@ -84,7 +85,14 @@ class IngestPipeline:
             if exc.retryable and not final_attempt:
                 raise
             await self._states.finish(current.job, IngestState.FAILED, _error_of(exc))
-        except Exception:
+        except Exception as exc:
+            # The worker reaches the stores past the services' outage guard: a backend that
+            # blinked is retried like any retryable error, not taken for a bug.
+            if (unavailable := outage(exc)) is not None:
+                if not final_attempt:
+                    raise unavailable from exc
+                await self._states.finish(current.job, IngestState.FAILED, _error_of(unavailable))
+                return
             log.exception("ingest %s failed unexpectedly", job.id)
             await self._states.finish(
                 current.job,
