@@ -8,7 +8,7 @@ from typing import Any
 
 from app.auth.entities import Permission
 from app.settings import Settings
-from tests.support.registry import Registry, running_registry
+from tests.support.registry import running_registry
 
 WHISPER = "https://huggingface.co/openai/whisper-tiny"
 NO_LICENCE = "https://huggingface.co/parvk11/audience_classifier_model"
@@ -29,17 +29,6 @@ METRICS = {
 
 def gated(settings: Settings) -> Settings:
     return settings.model_copy(update={"gate_enabled": True})
-
-
-async def token(registry: Registry, name: str, permissions: list[Permission]) -> str:
-    created = await registry.gql(
-        "mutation($n: String!, $p: [Permission!]!) { createUser(name: $n, "
-        'password: "long-enough-1", permissions: $p) { error { __typename } } }',
-        n=name,
-        p=[p.name for p in permissions],
-    )
-    assert created["createUser"]["error"] is None, created
-    return await registry.services.auth.issue_token(name)
 
 
 async def test_a_passing_model_is_201_with_every_score(settings: Settings) -> None:
@@ -90,8 +79,8 @@ async def test_bad_urls_registered_sources_and_permissions(settings: Settings) -
             await c.post("/artifact/ingest", json={}),
             await c.post("/artifact/ingest", json={"url": 7}),
         ]
-        searcher = await token(registry, "searcher", [Permission.SEARCH])
-        uploader = await token(registry, "uploader", [Permission.UPLOAD])
+        searcher = await registry.user_token("searcher", [Permission.SEARCH])
+        uploader = await registry.user_token("uploader", [Permission.UPLOAD])
         bert = "https://huggingface.co/google-bert/bert-base-uncased"
         no_token = await c.post(
             "/artifact/ingest", json={"url": bert}, headers={"Authorization": ""}

@@ -44,8 +44,7 @@ async def test_no_rest_route_hands_a_working_link_to_a_user_without_download(
 ) -> None:
     async with running_registry(settings) as registry:
         artifact_id = await _stored(registry, WHISPER)
-        without = await _token(
-            registry,
+        without = await registry.user_token(
             "no-download",
             [p for p in Permission if p.name != "DOWNLOAD" and p is not Permission.ADMIN],
         )
@@ -64,7 +63,7 @@ async def test_no_rest_route_hands_a_working_link_to_a_user_without_download(
 async def test_a_user_who_may_download_gets_working_links(settings: Settings) -> None:
     async with running_registry(settings) as registry:
         artifact_id = await _stored(registry, WHISPER)
-        holder = await _token(registry, "downloader", [Permission.SEARCH, Permission.DOWNLOAD])
+        holder = await registry.user_token("downloader", [Permission.SEARCH, Permission.DOWNLOAD])
         as_holder = {"Authorization": "", "X-Authorization": holder}
         answer = await registry.client.get(f"/artifacts/model/{artifact_id}", headers=as_holder)
         link = answer.json()["data"]["download_url"]
@@ -84,8 +83,8 @@ async def test_every_graphql_path_to_a_download_link_needs_download(settings: Se
     async with running_registry(settings) as registry:
         artifact_id = await _stored(registry, WHISPER)
         reader_may = [Permission.SEARCH, Permission.UPLOAD]
-        reader = await _token(registry, "reader", reader_may)
-        holder = await _token(registry, "holder", [*reader_may, Permission.DOWNLOAD])
+        reader = await registry.user_token("reader", reader_may)
+        holder = await registry.user_token("holder", [*reader_may, Permission.DOWNLOAD])
         linked = 0
         for operation, selection in paths:
             query = f"{operation} {{ {selection.replace('$ID', json.dumps(artifact_id))} }}"
@@ -199,17 +198,6 @@ async def _stored(registry: Registry, url: str) -> str:
         while await registry.services.artifacts.find(artifact_id) is None:  # noqa: ASYNC110 - no event to wait on
             await asyncio.sleep(0.1)
     return artifact_id
-
-
-async def _token(registry: Registry, name: str, permissions: list[Permission]) -> str:
-    created = await registry.gql(
-        "mutation($n: String!, $p: [Permission!]!) { createUser(name: $n, "
-        'password: "long-enough-1", permissions: $p) { error { __typename } } }',
-        n=name,
-        p=[p.name for p in permissions],
-    )
-    assert created["createUser"]["error"] is None, created
-    return await registry.services.auth.issue_token(name)
 
 
 def _is_bundle(response: httpx.Response) -> bool:

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -18,7 +18,7 @@ from httpx_ws.transport import ASGIWebSocketTransport
 from litestar import Litestar
 
 from app.asgi import create_app
-from app.auth.entities import DEFAULT_ADMIN, PUBLISHED_ADMIN_PASSWORD
+from app.auth.entities import DEFAULT_ADMIN, PUBLISHED_ADMIN_PASSWORD, Permission
 from app.services import Services
 from app.settings import Settings
 from workers.settings import build_worker, stop_worker
@@ -71,6 +71,17 @@ class Registry:
         assert "errors" not in body, body["errors"]
         data: dict[str, Any] = body["data"]
         return data
+
+    async def user_token(self, name: str, permissions: Iterable[Permission]) -> str:
+        """A token of a new user holding ``permissions`` (created by the default admin)."""
+        created = await self.gql(
+            "mutation($n: String!, $p: [Permission!]!) { createUser(name: $n, "
+            'password: "long-enough-1", permissions: $p) { error { __typename } } }',
+            n=name,
+            p=[p.name for p in permissions],
+        )
+        assert created["createUser"]["error"] is None, created
+        return await self.services.auth.issue_token(name)
 
     async def subscribe(
         self,
