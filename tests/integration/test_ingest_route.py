@@ -9,22 +9,10 @@ from typing import Any
 from app.auth.entities import Permission
 from app.settings import Settings
 from tests.support.registry import running_registry
+from tests.support.scoring import METRICS
 
 WHISPER = "https://huggingface.co/openai/whisper-tiny"
 NO_LICENCE = "https://huggingface.co/parvk11/audience_classifier_model"
-METRICS = {
-    "ramp_up_time",
-    "bus_factor",
-    "performance_claims",
-    "license",
-    "size_score",
-    "dataset_and_code_score",
-    "dataset_quality",
-    "code_quality",
-    "reproducibility",
-    "reviewedness",
-    "tree_score",
-}
 
 
 def gated(settings: Settings) -> Settings:

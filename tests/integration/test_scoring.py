@@ -9,6 +9,7 @@ from app.settings import Settings
 from tests.fakehub import FakeHub
 from tests.support import queries
 from tests.support.registry import Registry, running_registry
+from tests.support.scoring import METRICS
 
 RATING = """
 query Rating($id: ID!) {
@@ -42,20 +43,6 @@ GATE_RESULTS = """
 subscription { gateResults { jobId url sourceKey netScore
   decision { passed policyVersion failures { metric score required gap } } } }
 """
-
-METRICS = {
-    "ramp_up_time",
-    "bus_factor",
-    "performance_claims",
-    "license",
-    "size_score",
-    "dataset_and_code_score",
-    "dataset_quality",
-    "code_quality",
-    "reproducibility",
-    "reviewedness",
-    "tree_score",
-}
 
 
 async def ingest_events(registry: Registry, url: str) -> list[dict[str, Any]]:

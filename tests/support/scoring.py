@@ -10,6 +10,22 @@ from app.upstream.clients import Upstream, UpstreamConfig
 from app.upstream.http import RetryPolicy, open_upstream_http
 from tests.fakehub import FakeHub
 
+#: The metrics every model rating holds, as DESIGN §5 names them (stated here, not read
+#: from the code under test).
+METRICS = {
+    "ramp_up_time",
+    "bus_factor",
+    "performance_claims",
+    "license",
+    "size_score",
+    "dataset_and_code_score",
+    "dataset_quality",
+    "code_quality",
+    "reproducibility",
+    "reviewedness",
+    "tree_score",
+}
+
 
 @asynccontextmanager
 async def scoring_context(
