@@ -58,6 +58,7 @@ ROOT_FIELD_ACCESS: Final[dict[str, Access]] = {
     "ingestJob": Permission.SEARCH,
     "auditLog": Permission.SEARCH,
     "users": Permission.ADMIN,
+    "me": SIGNED_IN,
     "health": PUBLIC,  # like REST /health: the state of the backends, no data
     # Mutation
     "ingest": Permission.UPLOAD,

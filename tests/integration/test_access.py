@@ -194,3 +194,28 @@ async def test_admins_list_users_and_tokens_can_be_revoked_over_graphql(
 
 def _graphql_string(value: str) -> str:
     return json.dumps(value)
+
+
+async def test_me_names_the_user_a_token_acts_as(settings: Settings) -> None:
+    async with running_registry(settings, worker=False) as registry:
+        admin = (await registry.gql("{ me { name isAdmin permissions } }"))["me"]
+        token = await registry.user_token("reader", [Permission.SEARCH])
+        reader = await registry.client.post(
+            "/graphql",
+            headers={"Authorization": token},
+            json={"query": "{ me { name isAdmin permissions } }"},
+        )
+        anonymous = await registry.client.post(
+            "/graphql", headers={"Authorization": ""}, json={"query": "{ me { name } }"}
+        )
+    assert admin == {
+        "name": DEFAULT_ADMIN,
+        "isAdmin": True,
+        "permissions": ["ADMIN", "DOWNLOAD", "SEARCH", "UPLOAD"],
+    }
+    assert reader.json()["data"]["me"] == {
+        "name": "reader",
+        "isAdmin": False,
+        "permissions": ["SEARCH"],
+    }
+    assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

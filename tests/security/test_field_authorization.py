@@ -36,6 +36,7 @@ POLICY: dict[str, Permission | str] = {
     "ingestJob": Permission.SEARCH,
     "auditLog": Permission.SEARCH,
     "users": Permission.ADMIN,
+    "me": SIGNED_IN,
     "health": PUBLIC,
     "ingest": Permission.UPLOAD,
     "updateArtifact": Permission.UPLOAD,
