@@ -8,26 +8,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from litestar import Litestar
 from litestar.di import Provide
-from litestar.openapi.config import OpenAPIConfig
-from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.errors import AppError
-from app.http.access import PUBLIC, provide_principal, require_token
+from app.http.access import provide_principal, require_token
 from app.http.deps import provide_services
 from app.http.errors import app_error_to_response, unexpected_error_to_response
-from app.http.graphql import GRAPHIQL_ASSETS, graphql_controller
+from app.http.graphql import graphql_controller
 from app.http.routes import REST_HANDLERS
+from app.http.web import openapi_config, static_files, web_ui
 from app.observability.middleware import ObserveRequests
 from app.resources import build_services, open_resources
 from app.settings import Settings, get_settings
 from schema import build_schema, get_context
-
-STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -43,12 +39,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             *REST_HANDLERS,
             graphql_controller(build_schema(), get_context),
-            create_static_files_router(
-                path=GRAPHIQL_ASSETS,
-                directories=[STATIC_DIR / "graphiql"],
-                include_in_schema=False,
-                opt=PUBLIC,
-            ),
+            web_ui,
+            static_files,
         ],
         lifespan=[lifespan],
         guards=[require_token],
@@ -66,6 +58,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AppError: app_error_to_response,
             HTTP_500_INTERNAL_SERVER_ERROR: unexpected_error_to_response,
         },
-        openapi_config=OpenAPIConfig(title="Trustworthy Model Registry", version="0.1.0"),
+        openapi_config=openapi_config(),
         request_max_body_size=1024 * 1024,
     )

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from app.settings import Settings
 
 # Everything heavier than the standard library is imported by the command that needs it, so
@@ -160,12 +162,28 @@ async def _serve_async(settings: Settings, host: str, port: int, *, with_worker:
     # that nobody serves.
     worker = supervised_worker(settings) if with_worker else None
     worker_task = asyncio.create_task(worker.run()) if worker is not None else None
+    announce = asyncio.create_task(_announce_pages(server, str(settings.public_url)))
     try:
         await server.serve()
     finally:
+        announce.cancel()
         if worker is not None and worker_task is not None:
             worker.stop()
             await worker_task
+
+
+async def _announce_pages(server: uvicorn.Server, base: str) -> None:
+    """Once the server listens: where a person points the browser."""
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
+        await asyncio.sleep(0.05)
+    base = base.rstrip("/")
+    log.info(
+        "registry ready: web UI %s/ , GraphiQL %s/graphql , REST docs %s/schema",
+        base,
+        base,
+        base,
+        extra={"ui": f"{base}/", "graphiql": f"{base}/graphql", "rest_docs": f"{base}/schema"},
+    )
 
 
 def _worker(settings: Settings) -> int:

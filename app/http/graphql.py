@@ -16,8 +16,9 @@ from litestar import Controller
 from strawberry.litestar import make_graphql_controller
 
 from app.http.access import PUBLIC
+from app.http.web import STATIC_PATH
 
-GRAPHIQL_ASSETS: Final = "/static/graphiql"
+GRAPHIQL_ASSETS: Final = f"{STATIC_PATH}/graphiql"
 # GraphiQL's page loads react, graphiql and friends from a CDN; the same files ship with the
 # app under GRAPHIQL_ASSETS (byte-identical, so the page's integrity hashes still hold).
 _CDN_ASSET = re.compile(r"https://unpkg\.com/(@?[^@\"]+)@[^/\"]+/")
