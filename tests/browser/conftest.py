@@ -7,13 +7,21 @@ Without Chromium on the machine the module is skipped, unless ``TMR_REQUIRE_BROW
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Error,
+    Page,
+    sync_playwright,
+)
 
 from app.auth.entities import DEFAULT_ADMIN, PUBLISHED_ADMIN_PASSWORD
 from app.settings import Settings
@@ -62,6 +70,17 @@ class ConsoleWatch:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
+        self._expected: list[str] = []
+
+    def expect(self, problem: str) -> None:
+        """A problem the test provokes on purpose; it must then occur, exactly so."""
+        self._expected.append(problem)
+
+    def unexpected(self) -> list[str]:
+        missing = [p for p in self._expected if p not in self.problems]
+        return [p for p in self.problems if p not in self._expected] + [
+            f"expected but not seen: {p}" for p in missing
+        ]
 
     def attach(self, page: Page) -> None:
         page.on("console", self._console)
@@ -83,11 +102,9 @@ def context(browser: Browser, console: ConsoleWatch) -> Iterator[BrowserContext]
     ctx.set_default_timeout(20_000)
     ctx.on("page", console.attach)
     yield ctx
-    try:
+    with contextlib.suppress(Error):  # the browser went away with a failed test
         ctx.close()
-    except Error:  # pragma: no cover - the browser went away with a failed test
-        pass
-    assert not console.problems, "\n".join(console.problems)
+    assert not console.unexpected(), "\n".join(console.unexpected())
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from tests.support.registry import Registry, running_registry
 
 # /health/components too: the spec declares no token for it, and it is health data like /health;
 # /metrics is for Prometheus, and holds counts and timings only
-PUBLIC_PATHS = {"/health", "/health/components", "/tracks", "/authenticate", "/metrics"}
-# Served without a token by design: GraphQL checks tokens per operation, GraphiQL's page and
-# assets are static, download links carry their own signature, the OpenAPI docs are docs.
+PUBLIC_PATHS = {"/", "/health", "/health/components", "/tracks", "/authenticate", "/metrics"}
+# Served without a token by design: GraphQL checks tokens per operation, the web UI's and
+# GraphiQL's pages and assets are static, download links carry their own signature, the OpenAPI docs are docs.
 OPEN_PREFIXES = ("/graphql", "/static/", "/downloads/", "/schema")
 # A read that needs a token (health is public).
 PROBE = '{ ingestJob(id: "none") { id } }'
