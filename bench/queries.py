@@ -9,74 +9,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import statistics
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
+from seeding import deepest, seed
 
-from app.artifacts.repository import ArtifactRepository, to_document
 from app.auth.entities import PUBLISHED_ADMIN_PASSWORD
-from app.rating.entities import Rating
-from app.storage import mongo
-from tests.support.builders import artifact
 from tests.support.processes import admin_token, serve_process
 from tests.support.servers import add_mongo_url_option, document_store, redis_server
 
-CHAIN = 25  # models per lineage chain: deep enough for a depth-20 walk
-WORDS = (
-    "model",
-    "bert",
-    "vision",
-    "audio",
-    "transformer",
-    "token",
-    "dataset",
-    "train",
-    "eval",
-    "license",
-    "apache",
-    "accuracy",
-    "layer",
-    "weights",
-    "inference",
-    "card",
-)
 PATTERNS = ("(a+)+$", "(a|aa)*$", "(a{1,99999}){1,99999}$")
-
-
-def readme(rng: random.Random) -> str:
-    return "# Model card\n\n" + " ".join(rng.choice(WORDS) for _ in range(400))
-
-
-async def seed(mongo_url: str, database: str, count: int) -> None:
-    """Artifacts written straight through the repository's document format, in chains."""
-    rng = random.Random(461)
-    client = mongo.connect(mongo_url)
-    try:
-        repo = ArtifactRepository(client[database])
-        await repo.ensure_indexes()
-        rating = Rating(0.5, (), "bench", "bench", {}, {})
-        docs = []
-        for i in range(count):
-            chain, step = divmod(i, CHAIN)
-            parents = [f"bench/c{chain}-m{step - 1}"] if step else []
-            a = artifact(
-                str(i + 1),
-                f"bench/c{chain}-m{step}",
-                ingest_id=f"seed{i}",
-                parents=parents,
-                size_bytes=rng.randrange(1, 10**9),
-            )
-            docs.append(to_document(replace(a, readme=readme(rng), rating=rating)))
-        collection = client[database]["artifacts"]
-        for start in range(0, len(docs), 1000):
-            await collection.insert_many(docs[start : start + 1000])
-    finally:
-        await client.close()
 
 
 def measure(client: httpx.Client, query: str, count: int) -> list[float]:
@@ -118,7 +63,7 @@ def main(count: int, requests: int, external_mongo: str | None) -> None:
                     base_url=url, timeout=60, headers={"X-Authorization": admin_token(url)}
                 ) as client,
             ):
-                deep = (count // CHAIN) * CHAIN - 1  # the last model of the last full chain
+                deep = deepest(count)
                 queries = {
                     "fixed object { __typename } (floor)": ("{ __typename }", requests),
                     "artifact by id": (
