@@ -93,14 +93,15 @@ function renderNav(path) {
 
 async function signOut() {
   const token = session.token();
+  if (token) {
+    // Revoke it server-side too, so the token is worthless if it was copied anywhere. Before
+    // the session ends: the request must carry the token, as revoking needs a signed-in caller.
+    const { gql } = await import("./api.js");
+    await gql("mutation($t: String!) { revokeToken(token: $t) }", { t: token }).catch(() => {});
+  }
   session.end();
   notify("Signed out.");
   go("/signin");
-  if (token) {
-    // Revoke it server-side too, so the token is worthless if it was copied anywhere.
-    const { gql } = await import("./api.js");
-    gql("mutation($t: String!) { revokeToken(token: $t) }", { t: token }).catch(() => {});
-  }
 }
 
 async function render() {
