@@ -32,8 +32,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_resources(settings) as resources:
-            app.state.services = await build_services(resources)
-            yield
+            services = await build_services(resources)
+            app.state.services = services
+            try:
+                yield
+            finally:
+                await services.auth.close()
 
     return Litestar(
         route_handlers=[

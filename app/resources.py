@@ -23,6 +23,7 @@ from app.auth.passwords import PasswordHashing
 from app.auth.repository import AuthRepository
 from app.auth.service import AuthService
 from app.auth.throttle import LoginLimits, LoginThrottle
+from app.auth.tokens import TokenLedger
 from app.cost.service import CostService
 from app.downloads.links import LinkSigner
 from app.downloads.service import DownloadService
@@ -173,6 +174,7 @@ async def _compose_services(resources: Resources) -> Services:
                 window_seconds=settings.login_window_seconds,
             ),
         ),
+        TokenLedger(resources.redis, settings.queue_name),
         admin_password=_admin_password(settings),
     )
     await auth.start()

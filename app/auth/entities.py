@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
+
+#: A token is good for 10 hours or 1 000 requests, whichever ends first.
+TOKEN_LIFETIME = timedelta(hours=10)
+TOKEN_USES = 1000
 
 
 class Permission(StrEnum):

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
-from pymongo import ReturnDocument
+from pymongo import UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from app.auth.entities import Permission, User
+from app.auth.entities import TOKEN_USES, Permission, User
 from app.errors import ConflictError
 from app.storage.mongo import Database, Document
+
+
+class StoredToken(NamedTuple):
+    user: str
+    expires_at: datetime
+    uses: int
+    uses_spent: int
 
 
 class AuthRepository:
@@ -51,16 +58,25 @@ class AuthRepository:
 
     async def insert_token(self, digest: str, user: str, expires_at: datetime, uses: int) -> None:
         await self._tokens.insert_one(
-            {"_id": digest, "user": user, "expires_at": expires_at, "uses_left": uses}
+            {"_id": digest, "user": user, "expires_at": expires_at, "uses": uses, "uses_spent": 0}
         )
 
-    async def use_token(self, digest: str) -> dict[str, Any] | None:
-        """Spend one use of a token, atomically; None if it is unknown or used up."""
-        return await self._tokens.find_one_and_update(
-            {"_id": digest, "uses_left": {"$gt": 0}},
-            {"$inc": {"uses_left": -1}},
-            return_document=ReturnDocument.AFTER,
-        )
+    async def get_token(self, digest: str) -> StoredToken | None:
+        doc = await self._tokens.find_one({"_id": digest})
+        if doc is None:
+            return None
+        limit = int(doc.get("uses", TOKEN_USES))
+        # tokens issued before uses were counted in Redis kept the uses left instead
+        spent = doc["uses_spent"] if "uses_spent" in doc else limit - int(doc.get("uses_left", 0))
+        return StoredToken(doc["user"], doc["expires_at"], limit, int(spent))
+
+    async def record_uses(self, counts: dict[str, int]) -> None:
+        """Counts spent per token digest, kept if higher than the stored ones, in one batch."""
+        if counts:
+            await self._tokens.bulk_write(
+                [UpdateOne({"_id": d}, {"$max": {"uses_spent": n}}) for d, n in counts.items()],
+                ordered=False,
+            )
 
     async def delete_token(self, digest: str) -> bool:
         return (await self._tokens.delete_one({"_id": digest})).deleted_count == 1

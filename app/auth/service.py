@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from datetime import timedelta
 
 from app.auth.entities import (
     ALL_PERMISSIONS,
     DEFAULT_ADMIN,
     DEFAULT_ADMIN_PASSWORDS,
     PUBLISHED_ADMIN_PASSWORD,
+    TOKEN_LIFETIME,
+    TOKEN_USES,
     Permission,
     Principal,
     User,
@@ -21,11 +22,10 @@ from app.auth.errors import AuthenticationError, BadCredentialsError, Permission
 from app.auth.passwords import PasswordHashing
 from app.auth.repository import AuthRepository
 from app.auth.throttle import LoginThrottle
+from app.auth.tokens import GrantCache, TokenGrant, TokenLedger, UseFlusher
 from app.clock import utcnow
 from app.errors import NotFoundError, ValidationError
 
-TOKEN_LIFETIME = timedelta(hours=10)
-TOKEN_USES = 1000
 #: Expired tokens are deleted at startup and, at most this often, when a token is issued.
 PURGE_INTERVAL_SECONDS = 60.0
 
@@ -36,10 +36,14 @@ class AuthService:
         repo: AuthRepository,
         passwords: PasswordHashing,
         throttle: LoginThrottle,
+        ledger: TokenLedger,
         *,
         admin_password: str,
     ) -> None:
         self._repo = repo
+        self._ledger = ledger
+        self._grants = GrantCache()
+        self._flusher = UseFlusher(ledger, repo)
         self._passwords = passwords
         self._throttle = throttle
         self._admin_password = admin_password
@@ -64,6 +68,13 @@ class AuthService:
         its tokens stay valid."""
         await self._repo.delete_users_except(DEFAULT_ADMIN)
         await self._put_default_admin()
+        await self._ledger.everyone_changed()
+        self._grants.clear()
+
+    async def close(self) -> None:
+        """Write back the use counts not yet written."""
+        await self._flusher.close()
+        await self._flusher.flush()
 
     async def authenticate(self, name: str, password: str, *, client: str) -> str:
         """A new token for a user whose password matches. ``client`` is the caller's address:
@@ -92,23 +103,70 @@ class AuthService:
         return token
 
     async def principal(self, token: str | None) -> Principal:
-        """The user a token acts for; each call spends one of its uses."""
+        """The user a token acts for; each call spends one of its uses (in Redis: checking
+        a token writes nothing to the document store, see ``app.auth.tokens``)."""
         if not token:
             raise AuthenticationError("an access token is required")
-        record = await self._repo.use_token(_digest(_strip_scheme(token)))
-        if record is None or record["expires_at"] <= utcnow():
+        digest = _digest(_strip_scheme(token))
+        grant = self._grants.get(digest)
+        fresh = False
+        for _ in range(3):
+            if grant is None:
+                grant = await self._grants.read_once(digest, lambda: self._read_grant(digest))
+                fresh = True
+            remaining = int((grant.expires_at - utcnow()).total_seconds())
+            if remaining <= 0:
+                raise AuthenticationError("the access token is invalid, expired or used up")
+            used, user_epoch, global_epoch = await self._ledger.spend(
+                digest,
+                grant.principal.name,
+                stored_uses=grant.stored_uses,
+                ttl_seconds=remaining,
+                seed=fresh,
+            )
+            if used < 0 or (user_epoch, global_epoch) != (grant.user_epoch, grant.global_epoch):
+                # Redis lost the count, or the user or the registry changed since the grant
+                # was read: read it again (a use spent here stays spent, as by a request then)
+                self._grants.drop(digest)
+                grant = None
+                continue
+            self._flusher.spent(digest)
+            if used > grant.principal_uses:
+                raise AuthenticationError("the access token is invalid, expired or used up")
+            return grant.principal
+        raise AuthenticationError("the access token's user changed; sign in again")
+
+    async def _read_grant(self, digest: str) -> TokenGrant:
+        """The token and its user from the document store, under the epochs read first (a
+        change that lands after this read bumps them, so the grant is read again)."""
+        stored = await self._repo.get_token(digest)
+        if stored is None:
             raise AuthenticationError("the access token is invalid, expired or used up")
-        user = await self._repo.get_user(record["user"])
+        user_epoch, global_epoch = await self._ledger.epochs(stored.user)
+        user = await self._repo.get_user(stored.user)
         if user is None:
             raise AuthenticationError("the access token's user no longer exists")
-        return Principal(user.name, user.is_admin, user.permissions)
+        return TokenGrant(
+            principal=Principal(user.name, user.is_admin, user.permissions),
+            principal_uses=stored.uses,
+            expires_at=stored.expires_at,
+            stored_uses=stored.uses_spent,
+            user_epoch=user_epoch,
+            global_epoch=global_epoch,
+            read_at=time.monotonic(),
+        )
 
     async def admins(self, names: set[str]) -> set[str]:
         """Which of these users are admins (for records that name users)."""
         return {u.name for u in await self._repo.list_users() if u.is_admin and u.name in names}
 
     async def revoke(self, token: str) -> bool:
-        return await self._repo.delete_token(_digest(_strip_scheme(token)))
+        digest = _digest(_strip_scheme(token))
+        existed = await self._repo.delete_token(digest)
+        # every process's next check of it finds it used up, cached or not
+        await self._ledger.revoke(digest, int(TOKEN_LIFETIME.total_seconds()))
+        self._grants.drop(digest)
+        return existed
 
     async def create_user(
         self,
@@ -138,7 +196,9 @@ class AuthService:
             require(actor, Permission.ADMIN)
         if name == DEFAULT_ADMIN:
             raise ValidationError("the default admin cannot be deleted", field="name")
-        if not await self._repo.delete_user(name):
+        deleted = await self._repo.delete_user(name)
+        await self._ledger.user_changed(name)
+        if not deleted:
             raise NotFoundError(f"user {name!r} does not exist")
 
     async def users(self, actor: Principal) -> list[User]:

@@ -195,7 +195,7 @@ async def _state(world: World) -> dict[str, Any]:
         db = client[world.settings.mongo_database]
         state: dict[str, Any] = {}
         for name in sorted(await db.list_collection_names()):
-            docs = [d async for d in db[name].find({}, {"uses_left": 0, "uses": 0})]
+            docs = [d async for d in db[name].find({}, {"uses_spent": 0, "uses": 0})]
             state[name] = sorted(json.dumps(d, default=str, sort_keys=True) for d in docs)
     finally:
         await client.close()
