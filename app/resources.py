@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from app.artifacts.repository import ArtifactRepository
 from app.artifacts.service import ArtifactService
+from app.audit.journal import AuditJournal
 from app.audit.repository import AuditRepository
 from app.audit.service import AuditService
 from app.auth.passwords import PasswordHashing
@@ -148,7 +149,7 @@ async def _compose_services(resources: Resources) -> Services:
     await job_repo.ensure_indexes()
     audit_repo = AuditRepository(resources.db)
     await audit_repo.ensure_indexes()
-    audit = AuditService(audit_repo)
+    audit = AuditService(audit_repo, AuditJournal(resources.redis, settings.queue_name))
     artifacts = ArtifactService(
         artifact_repo,
         resources.blobs,

@@ -14,6 +14,7 @@ from app.rating.licenses import load_license_index
 from app.resources import build_recovery, build_services, open_resources
 from app.services import Services
 from app.settings import Settings
+from workers.audit_drain import AuditDrain
 from workers.heartbeat import Liveness
 
 
@@ -40,6 +41,7 @@ def startup_for(settings: Settings, max_tries: int) -> Any:  # noqa: ANN401 - ar
             # Loaded here rather than by the first ingest, which would stall every other one.
             await asyncio.to_thread(load_license_index)
             recovery = build_recovery(resources, services)
+            await stack.enter_async_context(AuditDrain(services.audit))
             await stack.enter_async_context(
                 Liveness(
                     resources.workers,

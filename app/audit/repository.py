@@ -9,7 +9,7 @@ from pymongo.errors import BulkWriteError
 
 from app.artifacts.entities import ArtifactType
 from app.audit.entities import AuditAction, AuditedArtifact, AuditEntry, AuditPage
-from app.storage.mongo import Database, Document, next_sequence
+from app.storage.mongo import Database, Document
 
 _DUPLICATE_KEY = 11000
 
@@ -17,17 +17,22 @@ _DUPLICATE_KEY = 11000
 class AuditRepository:
     def __init__(self, db: Database) -> None:
         self._entries = db["audit"]
-        self._db = db
 
     async def ensure_indexes(self) -> None:
         await self._entries.create_index("seq", unique=True)
         await self._entries.create_index([("artifact.id", ASCENDING), ("seq", DESCENDING)])
 
-    async def next_seqs(self, count: int) -> range:
-        # A counter rather than ObjectIds: it orders entries across processes, and cursors
-        # made from it stay valid for ever.
-        last = await next_sequence(self._db, "audit", count)
-        return range(last - count + 1, last + 1)
+    async def max_seq(self) -> int:
+        """The highest position written (0 for an empty log)."""
+        doc = await self._entries.find_one({}, {"seq": 1}, sort=[("seq", DESCENDING)])
+        return 0 if doc is None else int(doc["seq"])
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these entry ids (keys) are in the log."""
+        if not ids:
+            return set()
+        cursor = self._entries.find({"_id": {"$in": list(ids)}}, {"_id": 1})
+        return {d["_id"] async for d in cursor}
 
     async def insert(self, entries: Sequence[tuple[AuditEntry, str | None]]) -> None:
         """Append ``entries`` (each with its optional key) in one write. An entry whose key is
@@ -71,9 +76,14 @@ def _is_repeated_key(error: Document, entries: Sequence[tuple[AuditEntry, str | 
     return pattern is None or "_id" in pattern
 
 
+def entry_id(entry: AuditEntry, key: str | None) -> str:
+    """An entry's id in the log: its key, else its position."""
+    return key or str(entry.seq)
+
+
 def _to_document(entry: AuditEntry, key: str | None) -> Document:
     return {
-        "_id": key or str(entry.seq),
+        "_id": entry_id(entry, key),
         "seq": entry.seq,
         "artifact": {
             "id": entry.artifact.id,

@@ -8,7 +8,10 @@ entry's position, so entries written while a client walks the pages never shift 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
+from app.artifacts.entities import ArtifactType
 from app.audit.entities import (
     AuditAction,
     AuditedArtifact,
@@ -16,17 +19,24 @@ from app.audit.entities import (
     AuditPage,
     seq_of_cursor,
 )
-from app.audit.repository import AuditRepository
+from app.audit.journal import AuditJournal, Pending
+from app.audit.repository import AuditRepository, entry_id
 from app.clock import utcnow
 from app.errors import ValidationError
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+#: Entries drained from the journal to the document store per batch.
+DRAIN_BATCH = 500
+#: How many journal entries a read merges at most. The worker keeps the journal near empty;
+#: this bounds the cost of a read while no worker drains it.
+MERGE_LIMIT = 5_000
 
 
 class AuditService:
-    def __init__(self, repo: AuditRepository) -> None:
+    def __init__(self, repo: AuditRepository, journal: AuditJournal) -> None:
         self._repo = repo
+        self._journal = journal
 
     async def record(
         self, action: AuditAction, artifact: AuditedArtifact, *, user: str, key: str | None = None
@@ -43,22 +53,43 @@ class AuditService:
         *,
         user: str,
     ) -> list[AuditEntry]:
-        """Append one entry per (action, key), in that order, with one counter step and one
-        write: an ingest records CREATE and RATE together. Returns the entries as written
-        (a keyed one already in the log is left as it was)."""
+        """Append one entry per (action, key), in that order, in one journal step: an ingest
+        records CREATE and RATE together. Returns the entries as appended (a keyed one whose
+        key is in the log already is dropped when the journal is drained)."""
         if not actions:
             return []
         now = utcnow()
-        seqs = await self._repo.next_seqs(len(actions))
-        entries = [
-            AuditEntry(seq=seq, artifact=artifact, user=user, date=now, action=action)
-            for seq, (action, _) in zip(seqs, actions, strict=True)
+        docs = [
+            _journal_doc(artifact, user=user, date=now, action=action, key=key)
+            for action, key in actions
         ]
-        await self._repo.insert([(e, key) for e, (_, key) in zip(entries, actions, strict=True)])
-        return entries
+        first = await self._journal.append(docs)
+        if first is None:  # Redis lost the counter: never reuse a position
+            await self._journal.raise_counter(await self._highest_seq())
+            first = await self._journal.append(docs)
+            if first is None:  # pragma: no cover - the counter exists after raise_counter
+                raise RuntimeError("the audit counter could not be restored")
+        return [
+            AuditEntry(seq=first + i, artifact=artifact, user=user, date=now, action=action)
+            for i, (action, _) in enumerate(actions)
+        ]
+
+    async def drain(self, batch: int = DRAIN_BATCH) -> int:
+        """Move the oldest journal entries to the document store, in order; how many. Run
+        twice over the same entries (a crash between the write and the removal, or two
+        workers at once), it writes each entry once: entry ids are unique in the log."""
+        pending = await self._journal.pending(batch)
+        if not pending:
+            return 0
+        await self._repo.insert(
+            [(entry, entry_id(entry, key)) for entry, key in map(_journal_entry, pending)]
+        )
+        await self._journal.remove([p.stream_id for p in pending])
+        return len(pending)
 
     async def reset(self) -> None:
         """Empty the log (a registry reset only: entries are otherwise never removed)."""
+        await self._journal.clear()
         await self._repo.delete_all()
 
     async def page(
@@ -77,14 +108,85 @@ class AuditService:
         before = None
         if after is not None and (before := seq_of_cursor(after)) is None:
             raise ValidationError("after is not a cursor of this log", field="after")
-        page = await self._repo.page(artifact_id, before=before, limit=first)
+        page = await self._merged_page(artifact_id, before=before, limit=first)
         if artifact_id is not None and reader is not None:
             newest = (
                 page.entries[0]
                 if page.entries and before is None
-                else await self._repo.latest(artifact_id)
+                else await self._latest(artifact_id)
             )
             # An id the log has never seen has nothing to audit (and no name to record).
             if newest is not None:
                 await self.record(AuditAction.AUDIT, newest.artifact, user=reader)
         return page
+
+    async def _merged_page(
+        self, artifact_id: str | None, *, before: int | None, limit: int
+    ) -> AuditPage:
+        # The journal is read first: an entry drained meanwhile is then in the store's page.
+        waiting = await self._waiting(artifact_id, before=before)
+        stored = await self._repo.page(artifact_id, before=before, limit=limit)
+        if not waiting:
+            return stored
+        seen = {e.seq for e in stored.entries}
+        merged = sorted(
+            [*stored.entries, *(e for e in waiting if e.seq not in seen)],
+            key=lambda e: e.seq,
+            reverse=True,
+        )
+        return AuditPage(
+            entries=tuple(merged[:limit]), has_next=stored.has_next or len(merged) > limit
+        )
+
+    async def _waiting(self, artifact_id: str | None, *, before: int | None) -> list[AuditEntry]:
+        """Journal entries not yet drained that the page may show (keyed ones already in the
+        store, or repeated in the journal, once)."""
+        pending = [
+            (entry, key)
+            for entry, key in map(_journal_entry, await self._journal.pending(MERGE_LIMIT))
+            if (artifact_id is None or entry.artifact.id == artifact_id)
+            and (before is None or entry.seq < before)
+        ]
+        keys = [key for _, key in pending if key is not None]
+        shown = await self._repo.existing_ids(keys)
+        entries = []
+        for entry, key in pending:
+            if key is not None:
+                if key in shown:
+                    continue
+                shown.add(key)
+            entries.append(entry)
+        return entries
+
+    async def _latest(self, artifact_id: str) -> AuditEntry | None:
+        page = await self._merged_page(artifact_id, before=None, limit=1)
+        return page.entries[0] if page.entries else None
+
+    async def _highest_seq(self) -> int:
+        pending = await self._journal.pending(MERGE_LIMIT)
+        return max([await self._repo.max_seq(), *(p.seq for p in pending)])
+
+
+def _journal_doc(
+    artifact: AuditedArtifact, *, user: str, date: datetime, action: AuditAction, key: str | None
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "artifact": {"id": artifact.id, "name": artifact.name, "type": artifact.type.value},
+        "user": user,
+        "date": date.isoformat(),
+        "action": action.value,
+    }
+
+
+def _journal_entry(pending: Pending) -> tuple[AuditEntry, str | None]:
+    doc = pending.doc
+    artifact = doc["artifact"]
+    entry = AuditEntry(
+        seq=pending.seq,
+        artifact=AuditedArtifact(artifact["id"], artifact["name"], ArtifactType(artifact["type"])),
+        user=doc["user"],
+        date=datetime.fromisoformat(doc["date"]),
+        action=AuditAction(doc["action"]),
+    )
+    return entry, doc["key"]

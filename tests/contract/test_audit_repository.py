@@ -33,8 +33,7 @@ async def repo(mongo_url: str) -> AsyncIterator[AuditRepository]:
 async def append(
     repo: AuditRepository, artifact: AuditedArtifact, action: AuditAction, key: str | None = None
 ) -> AuditEntry:
-    (seq,) = await repo.next_seqs(1)
-    entry = AuditEntry(seq, artifact, "alice", utcnow(), action)
+    entry = AuditEntry(await repo.max_seq() + 1, artifact, "alice", utcnow(), action)
     await repo.insert([(entry, key)])
     return entry
 
@@ -69,7 +68,7 @@ async def test_a_keyed_entry_is_written_once(repo: AuditRepository) -> None:
     await append(repo, ONE, AuditAction.CREATE, key="ingest:j1:create")
     # A retried job writes its CREATE again beside a RATE it had not reached: only the
     # RATE is new.
-    create_seq, rate_seq = await repo.next_seqs(2)
+    create_seq, rate_seq = await repo.max_seq() + 1, await repo.max_seq() + 2
     again = AuditEntry(create_seq, ONE, "alice", utcnow(), AuditAction.CREATE)
     rate = AuditEntry(rate_seq, ONE, "alice", utcnow(), AuditAction.RATE)
     await repo.insert([(again, "ingest:j1:create"), (rate, "ingest:j1:rate")])
@@ -84,8 +83,9 @@ async def test_an_unkeyed_entry_clashing_with_the_log_is_an_error(repo: AuditRep
         await repo.insert([(clash, None)])
 
 
-async def test_counter_steps_hand_out_consecutive_positions(repo: AuditRepository) -> None:
-    first = await repo.next_seqs(2)
-    second = await repo.next_seqs(3)
-    assert len(first) == 2
-    assert list(second) == list(range(first[-1] + 1, first[-1] + 4))
+async def test_the_highest_position_and_existing_ids_are_read_back(repo: AuditRepository) -> None:
+    assert await repo.max_seq() == 0
+    first = await append(repo, ONE, AuditAction.CREATE, key="k1")
+    second = await append(repo, TWO, AuditAction.DOWNLOAD)
+    assert await repo.max_seq() == second.seq == first.seq + 1
+    assert await repo.existing_ids(["k1", "k2", str(second.seq)]) == {"k1", str(second.seq)}

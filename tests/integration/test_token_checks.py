@@ -5,56 +5,18 @@ API process (DESIGN §8; how: ``app.auth.tokens``)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pymongo.monitoring
-from pymongo.monitoring import CommandFailedEvent, CommandStartedEvent, CommandSucceededEvent
 
 from app.auth.entities import DEFAULT_ADMIN, Permission
 from app.auth.repository import AuthRepository
 from app.auth.service import _digest
 from app.clock import utcnow
 from app.settings import Settings
+from tests.support.commands import recording
 from tests.support.registry import Registry, running_registry
 
 PROBE = '{ ingestJob(id: "none") { id } }'
-_WRITES = {"insert", "update", "delete", "findAndModify", "bulkWrite"}
-
-
-class _Commands(pymongo.monitoring.CommandListener):
-    """Commands the document store receives, by (command, collection), while recording."""
-
-    def __init__(self) -> None:
-        self.seen: Counter[tuple[str, str]] = Counter()
-        self.recording = False
-
-    def started(self, event: CommandStartedEvent) -> None:
-        if self.recording:
-            collection = event.command.get(event.command_name)
-            self.seen[(event.command_name, str(collection))] += 1
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
-
-
-_COMMANDS = _Commands()
-pymongo.monitoring.register(_COMMANDS)  # clients made after this report to it
-
-
-@contextlib.contextmanager
-def recording() -> Iterator[Counter[tuple[str, str]]]:
-    _COMMANDS.seen.clear()
-    _COMMANDS.recording = True
-    try:
-        yield _COMMANDS.seen
-    finally:
-        _COMMANDS.recording = False
 
 
 async def _status(registry: Registry, token: str) -> str:
@@ -80,7 +42,7 @@ async def test_exactly_the_token_limit_of_concurrent_requests_succeeds(
     settings: Settings,
 ) -> None:
     async with running_registry(settings, worker=False) as registry:
-        repo = AuthRepository(registry.services.auth._repo._tokens.database)  # type: ignore[attr-defined]
+        repo = AuthRepository(registry.services.auth._repo._tokens.database)
         await repo.insert_token(_digest("limited"), DEFAULT_ADMIN, utcnow() + timedelta(1), 1000)
         statuses = await asyncio.gather(*(_status(registry, "bearer limited") for _ in range(1200)))
     assert Counter(statuses) == {"OK": 1000, "UNAUTHENTICATED": 200}
@@ -88,7 +50,7 @@ async def test_exactly_the_token_limit_of_concurrent_requests_succeeds(
 
 async def test_uses_survive_redis_losing_its_count(settings: Settings) -> None:
     async with running_registry(settings, worker=False) as registry:
-        repo = AuthRepository(registry.services.auth._repo._tokens.database)  # type: ignore[attr-defined]
+        repo = AuthRepository(registry.services.auth._repo._tokens.database)
         await repo.insert_token(_digest("five"), DEFAULT_ADMIN, utcnow() + timedelta(1), 5)
         first = [await _status(registry, "bearer five") for _ in range(3)]
         await registry.services.auth.close()  # writes the counts back, as a shutdown does
