@@ -84,7 +84,7 @@ def test_an_ingest_is_followed_live_to_the_stored_artifact(
 ) -> None:
     # A hub this slow keeps each step on screen long enough for the page to show it; the real
     # one is slower still.
-    hub.latency = 0.15
+    hub.latency = 0.3
     page.add_init_script(WATCH_PROGRESS)
     sign_in(page, server, ADMIN, ADMIN_PASSWORD, then="/ingest")
     submit_ingest(page, WHISPER)
@@ -142,6 +142,24 @@ def test_a_gate_rejection_is_explained(page: Page, gated_server: str, tmp_path: 
 
     page.set_viewport_size(PHONE)
     assert fits_the_width(page)
+
+
+def test_a_job_reset_away_while_watched_stops_its_progress_and_reload_says_so(
+    page: Page, server: str, hub: FakeHub
+) -> None:
+    hub.latency = 1.0  # the job is still fetching when the registry is reset under it
+    sign_in(page, server, ADMIN, ADMIN_PASSWORD, then="/ingest")
+    submit_ingest(page, WHISPER)
+    expect(page.get_by_test_id("job-state")).to_have_text(re.compile("^(QUEUED|FETCHING)"))
+
+    assert graphql(server, admin_token(server), "mutation { reset { ok } }")["data"] == {
+        "reset": {"ok": True}
+    }
+    expect(page.get_by_text("Live progress stopped")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("does not exist")
+    page.get_by_role("button", name="Reload").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ingest job not found")
+    expect(page.get_by_role("link", name="Start an ingest")).to_be_visible()
 
 
 def test_the_ingest_form_shows_a_conflict_and_a_bad_url(page: Page, server: str) -> None:
