@@ -215,7 +215,13 @@ def test_an_admin_creates_and_deletes_a_user_with_search_only(
     delete.click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Delete the user reader?")
-    dialog.get_by_role("button", name="Cancel").click()
+    # Enter on a destructive question must not destroy: Cancel has the focus, Escape cancels.
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("tr[data-user=reader]")).to_be_visible()
+    delete.click()
+    page.keyboard.press("Enter")
     expect(dialog).to_be_hidden()
     expect(page.locator("tr[data-user=reader]")).to_be_visible()
 

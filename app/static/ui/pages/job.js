@@ -47,10 +47,12 @@ export async function render(root, { params }) {
   }
 
   const status = h("p", { class: "job-status", role: "status", "aria-live": "polite", "data-testid": "job-state" });
+  // The page sits in the shell's polite live region; these parts change with every event and
+  // are kept quiet, so a screen reader hears the status line once per state instead.
   const facts = h("dl", { class: "facts" });
-  const states = h("ol", { class: "states", "aria-label": "Progress" });
-  const metrics = h("div");
-  const gate = h("div");
+  const states = h("ol", { class: "states", "aria-label": "Progress", "aria-live": "off" });
+  const metrics = h("div", { "aria-live": "off" });
+  const gate = h("div", { "aria-live": "off" });
   const outcome = h("div", { "data-testid": "job-outcome" });
   const trouble = h("div");
   root.append(
@@ -62,12 +64,11 @@ export async function render(root, { params }) {
     gate,
     metrics,
     h("h2", {}, "Job"),
-    h("div", { class: "card" }, facts),
+    h("div", { class: "card", "aria-live": "off" }, facts),
   );
 
   let said = null;
   function draw(job) {
-    // Announced once per state: a screen reader hears each step, not every metric result.
     if (job.state !== said) {
       said = job.state;
       status.textContent = `${job.state}: ${SAYS[job.state] || "in progress"}.`;
