@@ -26,6 +26,16 @@ from app.settings import Settings, get_settings
 from schema import build_schema, get_context
 
 
+def served_app() -> Litestar:
+    """The app of one API process among several (``tmr serve --workers N``): its settings
+    and log format from the environment its parent set."""
+    from app.observability.logs import configure_logging, use_json  # noqa: PLC0415
+
+    settings = get_settings()
+    configure_logging(json=use_json(settings.log_format), level=settings.log_level)
+    return create_app(settings)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
 

@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not run a worker in this process (run `tmr worker` instead)",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="API processes sharing the port and the backends (default 1)",
+    )
     commands.add_parser("worker", help="run a queue worker against TMR_REDIS_URL/TMR_MONGO_URL")
     _add_client_commands(commands)
     return parser
@@ -113,14 +120,21 @@ def _run_server_process(args: argparse.Namespace) -> int:
     settings = get_settings()
     configure_logging(json=use_json(settings.log_format), level=settings.log_level)
     if args.command == "serve":
-        return _serve(settings, args.host, args.port, with_worker=not args.no_worker)
+        if args.workers < 1:
+            sys.stderr.write("tmr serve: --workers must be 1 or more\n")
+            return 2
+        return _serve(
+            settings, args.host, args.port, with_worker=not args.no_worker, processes=args.workers
+        )
     from app.observability.metrics import serve_worker_metrics  # noqa: PLC0415
 
     serve_worker_metrics(settings.worker_metrics_port)
     return _worker(settings)
 
 
-def _serve(settings: Settings, host: str, port: int, *, with_worker: bool) -> int:
+def _serve(
+    settings: Settings, host: str, port: int, *, with_worker: bool, processes: int = 1
+) -> int:
     from app.embedded import embedded_backends  # noqa: PLC0415
     from app.eventloop import run as run_on_best_loop  # noqa: PLC0415
 
@@ -136,8 +150,51 @@ def _serve(settings: Settings, host: str, port: int, *, with_worker: bool) -> in
         if settings.embedded_redis:
             updates["redis_url"] = embedded.redis_url
         settings = settings.model_copy(update=updates)
+        if processes > 1:
+            return _serve_processes(settings, host, port, with_worker=with_worker, count=processes)
         with contextlib.suppress(KeyboardInterrupt):
             run_on_best_loop(_serve_async(settings, host, port, with_worker=with_worker))
+    return 0
+
+
+def _serve_processes(
+    settings: Settings, host: str, port: int, *, with_worker: bool, count: int
+) -> int:
+    """``count`` API processes on one port (uvicorn's supervisor, which restarts one that
+    dies), each reading these settings from the environment, plus one ``tmr worker``. Every
+    per-process cache is kept coherent through Redis (``app.auth.tokens``)."""
+    import subprocess  # noqa: PLC0415
+
+    import uvicorn  # noqa: PLC0415
+
+    os.environ.update(settings.as_environment())
+    worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"]) if with_worker else None
+    base = str(settings.public_url).rstrip("/")
+    log.info(
+        "registry starting %d API processes: web UI %s/ , GraphiQL %s/graphql , "
+        "REST docs %s/schema",
+        count,
+        base,
+        base,
+        base,
+    )
+    try:
+        uvicorn.run(
+            "app.asgi:served_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=count,
+            lifespan="on",
+            log_config=None,
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
     return 0
 
 

@@ -7,6 +7,7 @@ An unset backend URL means "embedded": ``tmr serve`` starts that backend itself 
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,22 @@ class Settings(BaseSettings):
     @property
     def local_blobs(self) -> bool:
         return self.s3_endpoint is None
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the ``TMR_*`` variables that make them: how a process hands
+        its settings to the processes it starts."""
+        env = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                text = value.get_secret_value()
+            elif isinstance(value, dict | list):
+                text = json.dumps(value)
+            else:
+                text = str(value)
+            env[f"TMR_{name.upper()}"] = text
+        return env
 
 
 @lru_cache

@@ -3,7 +3,6 @@ settings a test built, passed the one way a deployment passes them, as TMR_* var
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -14,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from pydantic import SecretStr
 
 from app.auth.entities import DEFAULT_ADMIN, PUBLISHED_ADMIN_PASSWORD
 from app.embedded import free_port, stop
@@ -26,17 +24,7 @@ TMR = str(Path(sys.executable).with_name("tmr"))
 def settings_env(settings: Settings) -> dict[str, str]:
     """This environment without any TMR_* of its own, plus ``settings`` as TMR_* variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if isinstance(value, SecretStr):
-            text = value.get_secret_value()
-        elif isinstance(value, dict | list):
-            text = json.dumps(value)
-        else:
-            text = str(value)
-        env[f"TMR_{name.upper()}"] = text
-    return env
+    return env | settings.as_environment()
 
 
 class WorkerProcess:
@@ -84,6 +72,7 @@ def serve_process(
     *,
     worker: bool = True,
     ready_seconds: float = 120.0,
+    args: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """``tmr serve`` as an operator runs it, with the TMR_* variables of ``env`` and no others
     (none set: embedded backends under ``work``); its URL once ``/health`` answers 200."""
@@ -91,7 +80,7 @@ def serve_process(
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
     environment |= {"TMR_DATA_DIR": str(work / "data"), **(env or {})}
     work.mkdir(parents=True, exist_ok=True)
-    argv = [TMR, "serve", "--port", str(port), *([] if worker else ["--no-worker"])]
+    argv = [TMR, "serve", "--port", str(port), *([] if worker else ["--no-worker"]), *args]
     with (work / "serve.log").open("ab") as out:
         proc = subprocess.Popen(
             argv, env=environment, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
