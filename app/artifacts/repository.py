@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from app.artifacts.entities import (
     Artifact,
@@ -23,20 +24,104 @@ from app.rating.entities import Rating
 from app.rating.gate import GateMode
 from app.storage.mongo import Database, Document, next_sequence
 
+# Batched lookups by a secondary key go through a collection of their own, keyed by it:
+# ``{_id: "<kind>:<value>", ids: [artifact ids]}``. The document store (nx-27017) answers
+# ``$in`` on any field but ``_id`` by reading every artifact (~80 ms at 10 000, whatever the
+# index), and matches an array's elements with nothing else, so a page's parents, a lineage
+# level's children or an alias would each cost a scan; ``_id`` $in on the keys, then on the
+# artifacts, costs two indexed round trips on it as on MongoDB (bench/lookups.py).
+#
+# The keys are a superset of what the artifacts hold: they are written before the artifact,
+# never taken back while it exists, and rebuilt from the artifacts at startup for documents
+# written straight into the collection. Every lookup checks the documents it reads, so a key
+# left by a replaced version or a failed write finds nothing it should not.
+_SOURCE = "source"  # source_key_folded
+_PARENT = "parent"  # each of parent_names
+_ALIAS = "alias"  # each of aliases
+_KEY_FIELDS = {"_id": 1, "ordinal": 1, "source_key_folded": 1, "parent_names": 1, "aliases": 1}
+# The highest ordinal keyed at a start; its _id has no "<kind>:" so no lookup meets it.
+_KEYED_THROUGH = "keyed-through"
+_KEY_BATCH = 500  # keys per round trip when keying many artifacts at once
+
 
 class ArtifactRepository:
     def __init__(self, db: Database) -> None:
         self._collection = db["artifacts"]
+        self._keys = db["artifact_keys"]
         self._db = db
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("source_key", unique=True)
         await self._collection.create_index("source_key_folded")
-        await self._collection.create_index("aliases")
         await self._collection.create_index("gate_passed")
         await self._collection.create_index("name")
-        await self._collection.create_index("parent_names")
         await self._collection.create_index("ordinal")
+        # no index on aliases or parent_names: lookups by them go through the keys
+        await self._index_missing_keys()
+
+    async def _index_missing_keys(self) -> None:
+        """Key the artifacts past the last one keyed at a start (written by a tool straight into
+        the collection, or before the keys existed): an ordinal range, so a start reads only
+        what is new. Only adds, so it is safe beside writers running meanwhile."""
+        mark = await self._keys.find_one({"_id": _KEYED_THROUGH})
+        through = None if mark is None else int(mark["ordinal"])
+        query: Document = {} if through is None else {"ordinal": {"$gt": through}}
+        wanted: dict[str, list[str]] = {}
+        last = through or 0
+        async for doc in self._collection.find(query, _KEY_FIELDS):
+            last = max(last, int(doc.get("ordinal") or 0))
+            for key in _keys_of(doc):
+                wanted.setdefault(key, []).append(doc["_id"])
+        keys = list(wanted)
+        for start in range(0, len(keys), _KEY_BATCH):
+            batch = keys[start : start + _KEY_BATCH]
+            held = {d["_id"] async for d in self._keys.find({"_id": {"$in": batch}}, {"_id": 1})}
+            fresh = [k for k in batch if k not in held]
+            grown = [k for k in batch if k in held]
+            try:
+                # one insert for the keys no document holds yet, not an upsert per key
+                if fresh:
+                    await self._keys.insert_many(
+                        [{"_id": k, "ids": wanted[k]} for k in fresh], ordered=False
+                    )
+            except BulkWriteError:  # a writer keyed some meanwhile: add to what it wrote
+                grown = batch
+            if grown:
+                await self._keys.bulk_write(
+                    [
+                        UpdateOne(
+                            {"_id": k}, {"$addToSet": {"ids": {"$each": wanted[k]}}}, upsert=True
+                        )
+                        for k in grown
+                    ],
+                    ordered=False,
+                )
+        if last != through:
+            await self._keys.update_one(
+                {"_id": _KEYED_THROUGH}, {"$max": {"ordinal": last}}, upsert=True
+            )
+
+    async def _add_keys(self, artifact_id: str, keys: Sequence[str]) -> None:
+        if keys:
+            await self._keys.bulk_write(
+                [
+                    UpdateOne({"_id": k}, {"$addToSet": {"ids": artifact_id}}, upsert=True)
+                    for k in dict.fromkeys(keys)
+                ],
+                ordered=False,
+            )
+
+    async def _lookup(self, kind: str, values: Sequence[str]) -> list[Document]:
+        """Documents keyed by any of ``values`` (and maybe others: the caller checks), in
+        ordinal order: two round trips, both on ``_id``."""
+        if not values:  # an empty $in is no index lookup on nx-27017 but a scan
+            return []
+        wanted = [f"{kind}:{v}" for v in dict.fromkeys(values)]
+        ids = {i async for d in self._keys.find({"_id": {"$in": wanted}}) for i in d["ids"]}
+        if not ids:
+            return []
+        docs = await self._collection.find({"_id": {"$in": sorted(ids)}}).to_list()
+        return sorted(docs, key=lambda d: (d.get("ordinal", 0), d["_id"]))
 
     async def next_id(self) -> str:
         return str(await next_sequence(self._db, "artifact_id"))
@@ -60,14 +145,17 @@ class ArtifactRepository:
         folded = source_key.lower()
         doc = await self._collection.find_one({"source_key_folded": folded})
         if doc is None:
-            # $in rather than equality: nx-27017 matches array elements only that way
-            doc = await self._collection.find_one({"aliases": {"$in": [folded]}})
+            # not {"aliases": folded}: nx-27017 matches array elements only with $in, a scan
+            named = (
+                d for d in await self._lookup(_ALIAS, [folded]) if folded in d.get("aliases", ())
+            )
+            doc = next(named, None)
         return None if doc is None else _from_document(doc)
 
     async def add_alias(self, artifact_id: str, source_key: str) -> None:
-        await self._collection.update_one(
-            {"_id": artifact_id}, {"$addToSet": {"aliases": source_key.lower()}}
-        )
+        alias = source_key.lower()
+        await self._add_keys(artifact_id, [f"{_ALIAS}:{alias}"])
+        await self._collection.update_one({"_id": artifact_id}, {"$addToSet": {"aliases": alias}})
 
     async def set_rating(
         self, current: Artifact, rating: Rating, change: RatingChange
@@ -96,22 +184,23 @@ class ArtifactRepository:
         return replace(current, rating=rating, rating_history=history)
 
     async def find_models(self, repo_ids: Sequence[str]) -> list[Artifact]:
-        """Registered models among Hugging Face ``repo_ids`` (case-insensitive): one query."""
-        keys = [f"hf:model:{r}".lower() for r in repo_ids]
-        cursor = self._collection.find({"source_key_folded": {"$in": keys}})
-        return [_from_document(d) async for d in cursor]
+        """Registered models among Hugging Face ``repo_ids`` (case-insensitive), in id order:
+        two indexed round trips whatever their number."""
+        return await self.find_by_source_keys([f"hf:model:{r}" for r in repo_ids])
 
     async def find_by_source_keys(self, keys: Sequence[str]) -> list[Artifact]:
-        """Registered artifacts among normalized source keys (case-insensitive): one query."""
-        folded = [k.lower() for k in keys]
-        cursor = self._collection.find({"source_key_folded": {"$in": folded}})
-        return [_from_document(d) async for d in cursor]
+        """Registered artifacts among normalized source keys (case-insensitive), in id order:
+        two indexed round trips whatever their number."""
+        folded = {k.lower() for k in keys}
+        docs = await self._lookup(_SOURCE, sorted(folded))
+        return [_from_document(d) for d in docs if d.get("source_key_folded") in folded]
 
     async def find_children(self, repo_ids: Sequence[str]) -> list[Artifact]:
-        """Models naming any of ``repo_ids`` as a parent (case-insensitive): one query."""
-        names = [r.lower() for r in repo_ids]
-        cursor = self._collection.find({"parent_names": {"$in": names}})
-        return [_from_document(d) async for d in cursor]
+        """Models naming any of ``repo_ids`` as a parent (case-insensitive), in id order: two
+        indexed round trips whatever their number."""
+        names = {r.lower() for r in repo_ids}
+        docs = await self._lookup(_PARENT, sorted(names))
+        return [_from_document(d) for d in docs if names.intersection(d.get("parent_names", ()))]
 
     async def set_parents(self, artifact_id: str, parents: Sequence[ParentLink]) -> None:
         """Rewrite one artifact's parent links (no dates involved, so a $set is safe)."""
@@ -123,8 +212,10 @@ class ArtifactRepository:
     async def insert(self, artifact: Artifact) -> Artifact:
         """Store a new artifact. Inserting the same id again for the same ingest is a no-op
         (a retried job); any other clash on the source is a :class:`DuplicateSourceError`."""
+        document = _to_document(artifact)
+        await self._add_keys(artifact.id, _keys_of(document))
         try:
-            await self._collection.insert_one(_to_document(artifact))
+            await self._collection.insert_one(document)
         except DuplicateKeyError:
             existing = await self.get(artifact.id)
             if existing is not None and existing.ingest_id == artifact.ingest_id:
@@ -135,10 +226,14 @@ class ArtifactRepository:
 
     async def replace(self, artifact: Artifact, *, previous: Artifact) -> Artifact:
         """Swap in a new version, if ``previous`` is still the stored one (compare-and-set on
-        the ingest that wrote it); a clash on the source is a :class:`DuplicateSourceError`."""
+        the ingest that wrote it); a clash on the source is a :class:`DuplicateSourceError`.
+        The previous version's keys stay: taking them back could race a later version adding
+        them again, and lookups skip what no longer matches."""
+        document = _to_document(artifact)
+        await self._add_keys(artifact.id, _keys_of(document))
         try:
             result = await self._collection.replace_one(
-                {"_id": artifact.id, "ingest_id": previous.ingest_id}, _to_document(artifact)
+                {"_id": artifact.id, "ingest_id": previous.ingest_id}, document
             )
         except DuplicateKeyError:
             other = await self.find_by_source(artifact.source.key)
@@ -151,11 +246,18 @@ class ArtifactRepository:
         return artifact
 
     async def delete(self, artifact_id: str) -> bool:
-        result = await self._collection.delete_one({"_id": artifact_id})
-        return result.deleted_count == 1
+        doc = await self._collection.find_one_and_delete({"_id": artifact_id}, _KEY_FIELDS)
+        if doc is None:
+            return False
+        # ids come from a counter and are never reused: no later write wants these back
+        await self._keys.update_many(
+            {"_id": {"$in": _keys_of(doc)}}, {"$pull": {"ids": artifact_id}}
+        )
+        return True
 
     async def delete_all(self) -> int:
         result = await self._collection.delete_many({})
+        await self._keys.delete_many({})
         return result.deleted_count
 
     async def count(self) -> int:
@@ -198,6 +300,15 @@ def _to_document(a: Artifact) -> Document:
         "datasets": list(a.datasets),
         "code_repo": a.code_repo,
     }
+
+
+def _keys_of(d: Document) -> list[str]:
+    """The lookup keys of an artifact document (see ``_lookup``)."""
+    return [
+        *((f"{_SOURCE}:{d['source_key_folded']}",) if d.get("source_key_folded") else ()),
+        *(f"{_PARENT}:{n}" for n in d.get("parent_names") or ()),
+        *(f"{_ALIAS}:{a}" for a in d.get("aliases") or ()),
+    ]
 
 
 def _rating_fields(rating: Rating | None) -> Document:

@@ -1,10 +1,14 @@
-"""Lineage traversal: one store round trip per level and direction, whatever the fan-out.
+"""Lineage traversal: one batched lookup per level and direction, whatever the fan-out (two
+round trips on the store, both by ``_id``: ``ArtifactRepository._lookup``), so a graph costs
+at most ``1 + 2 * depth`` round trips per direction; the two directions walk concurrently.
 
 Parents are found by the names a model's config.json and card give; children by the models
 that name it. Names, not stored ids, drive the walk, so a parent registered after its
 children is found from both sides at once; a visited set ends cycles in bad metadata."""
 
 from __future__ import annotations
+
+import asyncio
 
 from app.artifacts.entities import Artifact
 from app.artifacts.service import ArtifactService
@@ -27,12 +31,18 @@ class LineageService:
         if not 1 <= depth <= MAX_DEPTH:
             raise ValidationError(f"depth must be between 1 and {MAX_DEPTH}", field="depth")
         root = await self._artifacts.get(artifact_id)
-        nodes: dict[str, LineageNode] = {_key(root): LineageNode(_name(root), root, 0)}
-        edges: dict[tuple[str, str], LineageEdge] = {}
+        up, down = _Walk(root), _Walk(root)
+        walks = []
         if direction in {LineageDirection.UP, LineageDirection.BOTH}:
-            await self._walk_up(root, depth, nodes, edges)
+            walks.append(self._walk_up(root, depth, up.nodes, up.edges))
         if direction in {LineageDirection.DOWN, LineageDirection.BOTH}:
-            await self._walk_down(root, depth, nodes, edges)
+            walks.append(self._walk_down(root, depth, down.nodes, down.edges))
+        await asyncio.gather(*walks)
+        # Ancestors first, as when the walks ran one after the other: a model that is both
+        # (a cycle in bad metadata) keeps its place above the root. Walking apart, the way
+        # down goes on through such a model, so its other descendants are listed too.
+        nodes = up.nodes | {k: n for k, n in down.nodes.items() if k not in up.nodes}
+        edges = up.edges | {k: e for k, e in down.edges.items() if k not in up.edges}
         return LineageGraph(root=root, nodes=tuple(nodes.values()), edges=tuple(edges.values()))
 
     async def ancestors(self, artifact_id: str, depth: int = MAX_DEPTH) -> list[Artifact]:
@@ -95,6 +105,14 @@ class LineageService:
             frontier = next_frontier
             if not frontier:
                 return
+
+
+class _Walk:
+    """What one direction's walk found: nodes by lower-cased name, edges by (parent, child)."""
+
+    def __init__(self, root: Artifact) -> None:
+        self.nodes: dict[str, LineageNode] = {_key(root): LineageNode(_name(root), root, 0)}
+        self.edges: dict[tuple[str, str], LineageEdge] = {}
 
 
 def _name(artifact: Artifact) -> str:
