@@ -82,6 +82,17 @@ class RegistryMaskErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=_replaced)
 
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        # A domain error raised by a query or subscription (an unknown job, a bad argument)
+        # keeps its message and gains its code, as the typed errors of mutations carry one.
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, AppError) and not isinstance(
+                original, BackendUnavailableError
+            ):
+                error.extensions = {"code": original.code, **(error.extensions or {})}
+        return super()._process_errors(errors)
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, BackendUnavailableError):

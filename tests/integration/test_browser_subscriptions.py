@@ -74,3 +74,16 @@ async def test_a_subscription_without_a_valid_token_is_refused_in_the_protocol(
         messages = await _subscribe(registry, init, PROGRESS, id="any")
     assert [m["type"] for m in messages] == ["error"]
     assert messages[0]["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_following_an_unknown_job_says_so_with_a_code(settings: Settings) -> None:
+    async with running_registry(settings, worker=False) as registry:
+        token = await registry.services.auth.issue_token(DEFAULT_ADMIN)
+        messages = await _subscribe(
+            registry, {"Authorization": f"bearer {token}"}, PROGRESS, id="no-such-job"
+        )
+    errors = [m for m in messages if m["type"] in {"next", "error"}]
+    payload = errors[0]["payload"]
+    error = payload["errors"][0] if isinstance(payload, dict) else payload[0]
+    assert error["extensions"]["code"] == "not_found", messages
+    assert "no-such-job" in error["message"]
