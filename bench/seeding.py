@@ -50,7 +50,8 @@ async def seed(mongo_url: str, database: str, count: int, *, start: int = 0) -> 
     # One generator per call, seeded by where it starts: a run from 0 writes the same
     # documents every time, and growing a store needs no replay of the part already written.
     rng = random.Random(461 + start)
-    client = mongo.connect(mongo_url)
+    # Keying 100 000 artifacts is one long scan on nx-27017: past the registry's 5 s deadline.
+    client = mongo.connect(mongo_url, timeout_seconds=600)
     try:
         repo = ArtifactRepository(client[database])
         await repo.ensure_indexes()
@@ -73,5 +74,8 @@ async def seed(mongo_url: str, database: str, count: int, *, start: int = 0) -> 
                 docs = []
         if docs:
             await collection.insert_many(docs)
+        # Keyed here, as an ingest keys what it stores: left to `tmr serve`, the first start
+        # over a large store does it under the backend deadline, and fails on nx-27017.
+        await repo.ensure_indexes()
     finally:
         await client.close()
