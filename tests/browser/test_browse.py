@@ -28,6 +28,7 @@ IMDB = "https://huggingface.co/datasets/stanfordnlp/imdb"
 WHISPER_CODE = "https://github.com/openai/whisper"
 
 RESULT_NAMES = "table.results tbody td.name a"
+READER_PASSWORD = "a reader's long passphrase 7"
 
 
 def gql(server: str, token: str, query: str, **variables: Any) -> dict[str, Any]:  # noqa: ANN401
@@ -64,12 +65,12 @@ def token(server: str) -> str:
     return admin_token(server)
 
 
-def sign_in(page: Page, server: str) -> None:
+def sign_in(page: Page, server: str, user: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
     page.goto(f"{server}/#/signin")
-    page.get_by_label("User name").fill(ADMIN)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_label("User name").fill(user)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("who")).to_have_text(ADMIN)
+    expect(page.get_by_test_id("who")).to_have_text(user)
 
 
 def open_fragment(page: Page, server: str, fragment: str) -> None:
@@ -169,6 +170,8 @@ def test_pages_of_results_walk_forward_and_back(page: Page, server: str, token: 
     page.get_by_role("button", name="Next").click()
     expect(names).to_have_text(["resnet-50"])
     expect(pager).to_contain_text("Page 2 of 2")
+    # the keyboard user is taken to what changed
+    expect(page.get_by_test_id("result-count")).to_be_focused()
     expect(page.get_by_role("button", name="Next")).to_be_disabled()
     assert "cursors=" in page.url
 
@@ -368,6 +371,32 @@ def test_declining_the_confirmation_keeps_the_artifact(page: Page, server: str, 
     expect(page.get_by_role("heading", level=1)).to_have_text("whisper-tiny")
     answer = gql(server, token, "query($id: ID!) { artifact(id: $id) { id } }", id=model)
     assert answer["artifact"] == {"id": model}
+
+
+def test_a_reader_sees_no_download_or_delete(page: Page, server: str, token: str) -> None:
+    model = ingest(server, token, WHISPER)
+    created = gql(
+        server,
+        token,
+        """mutation($name: String!, $password: String!) {
+          createUser(name: $name, password: $password, permissions: [SEARCH]) {
+            user { name }
+            error { ... on Error { code message } }
+          }
+        }""",
+        name="reader",
+        password=READER_PASSWORD,
+    )["createUser"]
+    assert created == {"user": {"name": "reader"}, "error": None}
+    sign_in(page, server, "reader", READER_PASSWORD)
+    open_fragment(page, server, f"/artifact/{model}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("whisper-tiny")
+    expect(page.locator("table.audit tbody tr").first).to_be_visible()
+    expect(page.get_by_role("link", name="Lineage", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Download")).to_have_count(0)
+    expect(page.get_by_role("button", name="Delete")).to_have_count(0)
+    # Nothing was asked for that the reader may not have: no DOWNLOAD entry in the log.
+    expect(page.locator("table.audit tbody")).not_to_contain_text("DOWNLOAD")
 
 
 def test_the_pages_fit_a_phone(page: Page, server: str, token: str) -> None:

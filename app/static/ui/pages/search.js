@@ -21,6 +21,15 @@ const DEFAULT_PAGE_SIZE = 20;
 // The server serves at most this many per page.
 const MAX_PAGE_SIZE = 100;
 
+// Set by a search or a page change made here, so the next render moves focus to the result
+// count: a keyboard or screen-reader user lands on what changed, not back at the page's top.
+let focusResults = false;
+
+function goSearch(state) {
+  focusResults = true;
+  go("/artifacts", toQuery(state));
+}
+
 /** The search the fragment's query describes. `cursors` holds the `after` of every page up to
  *  this one: the last is this page's, dropping it goes back one page. */
 function readState(query) {
@@ -116,18 +125,15 @@ function searchForm(state) {
   function submit(event) {
     event.preventDefault();
     const minText = min.value.trim();
-    go(
-      "/artifacts",
-      toQuery({
-        mode: mode.value,
-        text: text.value.trim(),
-        types: typeBoxes.map((box) => box.querySelector("input")).filter((b) => b.checked).map((b) => b.value),
-        min: minText === "" ? null : Number(minText),
-        gate: gate.value,
-        first: Number(first.value),
-        cursors: [],
-      }),
-    );
+    goSearch({
+      mode: mode.value,
+      text: text.value.trim(),
+      types: typeBoxes.map((box) => box.querySelector("input")).filter((b) => b.checked).map((b) => b.value),
+      min: minText === "" ? null : Number(minText),
+      gate: gate.value,
+      first: Number(first.value),
+      cursors: [],
+    });
   }
 
   return h(
@@ -209,7 +215,7 @@ function pager(state, connection) {
       type: "button",
       class: "secondary",
       disabled: page === 1,
-      onclick: () => go("/artifacts", toQuery({ ...state, cursors: state.cursors.slice(0, -1) })),
+      onclick: () => goSearch({ ...state, cursors: state.cursors.slice(0, -1) }),
     },
     "Previous",
   );
@@ -219,8 +225,7 @@ function pager(state, connection) {
       type: "button",
       class: "secondary",
       disabled: !connection.pageInfo.hasNextPage,
-      onclick: () =>
-        go("/artifacts", toQuery({ ...state, cursors: [...state.cursors, connection.pageInfo.endCursor] })),
+      onclick: () => goSearch({ ...state, cursors: [...state.cursors, connection.pageInfo.endCursor] }),
     },
     "Next",
   );
@@ -230,6 +235,8 @@ function pager(state, connection) {
 
 export async function render(root, { query }) {
   const state = readState(query);
+  const moveFocus = focusResults;
+  focusResults = false;
   root.append(h("h1", {}, "Artifacts"), searchForm(state));
 
   let connection;
@@ -242,6 +249,7 @@ export async function render(root, { query }) {
     connection = data.artifacts;
   } catch (err) {
     root.append(errorBox(err));
+    if (moveFocus) focusWhenShown(root.querySelector(".error"));
     return;
   }
 
@@ -250,7 +258,7 @@ export async function render(root, { query }) {
   root.append(
     h(
       "p",
-      { class: "result-count", role: "status", "data-testid": "result-count" },
+      { class: "result-count", role: "status", tabindex: "-1", "data-testid": "result-count" },
       total === 1 ? "1 artifact" : `${total} artifacts`,
       searching ? " match." : " in the registry.",
     ),
@@ -271,9 +279,19 @@ export async function render(root, { query }) {
   } else {
     root.append(h("p", {}, "This page is empty: the artifacts it held are gone. ", h(
           "button",
-          { type: "button", class: "link", onclick: () => go("/artifacts", toQuery({ ...state, cursors: [] })) },
+          { type: "button", class: "link", onclick: () => goSearch({ ...state, cursors: [] }) },
           "Back to the first page",
         )));
   }
   if (state.cursors.length || connection.pageInfo.hasNextPage) root.append(pager(state, connection));
+  if (moveFocus) focusWhenShown(root.querySelector(".result-count"));
+}
+
+/** The shell puts the page into the document after `render` returns. */
+function focusWhenShown(element) {
+  if (!element) return;
+  element.setAttribute("tabindex", "-1");
+  requestAnimationFrame(() => {
+    if (element.isConnected) element.focus();
+  });
 }
