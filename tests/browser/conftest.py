@@ -46,7 +46,9 @@ ADMIN_PASSWORD = PUBLISHED_ADMIN_PASSWORD
 pytestmark = pytest.mark.timeout(180)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in this
+# thread while it is open, which async tests of later modules could not start theirs beside.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("TMR_REQUIRE_BROWSER"):
