@@ -1,4 +1,6 @@
-"""DataLoaders: every relation field batches its lookups into one store round trip."""
+"""DataLoaders: every relation field batches its lookups into one store lookup (by id, one
+round trip; by a parent's or a model's name, two, both by ``_id``: app.artifacts.repository),
+whatever the number of artifacts on the page. The loaders of one page dispatch together."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Lineage traversal: one batched lookup per level and direction, whatever the fan-out (two
-round trips on the store, both by ``_id``: ``ArtifactRepository._lookup``), so a graph costs
-at most ``1 + 2 * depth`` round trips per direction; the two directions walk concurrently.
+round trips on the store, both by ``_id``: app.artifacts.repository), so a graph costs at most
+``1 + 2 * depth`` round trips per direction; the two directions walk concurrently.
 
 Parents are found by the names a model's config.json and card give; children by the models
 that name it. Names, not stored ids, drive the walk, so a parent registered after its
