@@ -136,7 +136,7 @@ def registry_tokens(url: str) -> Callable[[int], list[str]]:
 
 
 def floor_tokens(n: int) -> list[str]:
-    return ["f" * 64] * n
+    return ["bearer " + "f" * 43] * n  # the shape of the registry's: 32 random bytes, base64
 
 
 # ---------------------------------------------------------------------------------------
