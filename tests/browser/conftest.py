@@ -2,7 +2,7 @@
 the system executable (no browser download), against the registry served over real HTTP on the
 fake hub. Every page a test opens fails the test if it logs a console error or throws.
 
-Without Chromium on the machine the module is skipped, unless ``TMR_REQUIRE_BROWSER`` is set
+Without Chromium on the machine the module is skipped, unless ``REQUIRE_BROWSER`` is set
 (CI sets it, after installing Chromium), where a missing browser is a failure."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from app.auth.entities import DEFAULT_ADMIN, PUBLISHED_ADMIN_PASSWORD
 from app.settings import Settings
 from tests.cli.conftest import serve
 
-CHROMIUM = os.environ.get("TMR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 # As root in a sandbox with no internet: no sandbox, no GPU, and none of the background
 # connections a closed network refuses.
 CHROMIUM_FLAGS = [
@@ -51,8 +51,8 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        if os.environ.get("TMR_REQUIRE_BROWSER"):
-            pytest.fail(f"no Chromium at {CHROMIUM} (TMR_REQUIRE_BROWSER is set)")
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"no Chromium at {CHROMIUM} (REQUIRE_BROWSER is set)")
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
@@ -116,8 +116,8 @@ def page(context: BrowserContext) -> Page:
 
 def screenshot(page: Page, name: str, tmp_path: Path) -> Path:
     """A PNG of the page: into ``docs/screenshots`` (shown by the README) when
-    ``TMR_UPDATE_SCREENSHOTS`` is set, else beside the test's other files."""
-    folder = SCREENSHOTS if os.environ.get("TMR_UPDATE_SCREENSHOTS") else tmp_path
+    ``UPDATE_SCREENSHOTS`` is set, else beside the test's other files."""
+    folder = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.png"
     page.screenshot(path=str(target), full_page=False)

@@ -103,7 +103,6 @@ def test_a_pattern_finds_a_model_by_a_word_in_its_readme(
     expect(row).to_contain_text("MODEL")
     expect(row).to_contain_text("0.91")
     expect(row.locator(".badge")).to_have_text("passed")
-    screenshot(page, "search", tmp_path)
 
     # The search is in the address: loading it afresh runs it again.
     page.reload()
