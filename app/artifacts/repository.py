@@ -41,6 +41,7 @@ _ALIAS = "alias"  # each of aliases
 _KEY_FIELDS = {"_id": 1, "ordinal": 1, "source_key_folded": 1, "parent_names": 1, "aliases": 1}
 # The highest ordinal keyed at a start; its _id has no "<kind>:" so no lookup meets it.
 _KEYED_THROUGH = "keyed-through"
+_KEY_PAGE = 1000  # artifacts per read when keying many at a start
 _KEY_BATCH = 500  # keys per round trip when keying many artifacts at once
 
 
@@ -61,15 +62,34 @@ class ArtifactRepository:
 
     async def _index_missing_keys(self) -> None:
         """Key the artifacts past the last one keyed at a start (written by a tool straight into
-        the collection, or before the keys existed): an ordinal range, so a start reads only
-        what is new. Only adds, so it is safe beside writers running meanwhile."""
+        the collection, or before the keys existed): ordinal ranges, so a start reads only what
+        is new, a page at a time, each well inside the store's deadline however large the
+        store, and a start that fails half-way resumes where it stopped. Only adds, so it is
+        safe beside writers running meanwhile."""
         mark = await self._keys.find_one({"_id": _KEYED_THROUGH})
-        through = None if mark is None else int(mark["ordinal"])
-        query: Document = {} if through is None else {"ordinal": {"$gt": through}}
+        if mark is None:
+            # artifacts with ids not from the counter share ordinal 0: they cannot be paged
+            await self._key_documents(
+                await self._collection.find({"ordinal": 0}, _KEY_FIELDS).to_list()
+            )
+        through = 0 if mark is None else int(mark["ordinal"])
+        while (
+            page := await self._collection.find({"ordinal": {"$gt": through}}, _KEY_FIELDS)
+            .sort("ordinal", 1)
+            .limit(_KEY_PAGE)
+            .to_list()
+        ):
+            await self._key_documents(page)
+            through = int(page[-1]["ordinal"])
+            await self._keys.update_one(
+                {"_id": _KEYED_THROUGH}, {"$max": {"ordinal": through}}, upsert=True
+            )
+            if len(page) < _KEY_PAGE:
+                return
+
+    async def _key_documents(self, docs: Sequence[Document]) -> None:
         wanted: dict[str, list[str]] = {}
-        last = through or 0
-        async for doc in self._collection.find(query, _KEY_FIELDS):
-            last = max(last, int(doc.get("ordinal") or 0))
+        for doc in docs:
             for key in _keys_of(doc):
                 wanted.setdefault(key, []).append(doc["_id"])
         keys = list(wanted)
@@ -96,10 +116,6 @@ class ArtifactRepository:
                     ],
                     ordered=False,
                 )
-        if last != through:
-            await self._keys.update_one(
-                {"_id": _KEYED_THROUGH}, {"$max": {"ordinal": last}}, upsert=True
-            )
 
     async def _add_keys(self, artifact_id: str, keys: Sequence[str]) -> None:
         if keys:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
+from app.artifacts import repository
 from app.artifacts.entities import ParentLink
 from app.artifacts.repository import ArtifactRepository, to_document
 from app.settings import Settings
@@ -213,9 +214,10 @@ async def test_batched_lookups_ask_by_id_whatever_the_number_of_keys(
 
 
 async def test_artifacts_written_straight_into_the_store_are_found_once_the_app_starts(
-    settings: Settings, repo: ArtifactRepository
+    settings: Settings, repo: ArtifactRepository, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As a bulk tool (bench/seeding.py) writes them: no keys until a start adds them."""
+    """As a bulk tool writes them: no keys until a start adds them, a page at a time."""
+    monkeypatch.setattr(repository, "_KEY_PAGE", 2)
     client = mongo.connect(settings.mongo_url or "")
     try:
         docs = [
@@ -223,6 +225,8 @@ async def test_artifacts_written_straight_into_the_store_are_found_once_the_app_
             for i, (name, parents) in enumerate(chain("bulk", 5), start=100)
         ]
         docs[0]["aliases"] = ["hf:model:bulk/old-name"]
+        # an id not from the counter: ordinal 0, outside the pages
+        docs.append(to_document(artifact("x1", "bulk/side", ingest_id="x", parents=["bulk/m4"])))
         await client[settings.mongo_database]["artifacts"].insert_many(docs)
     finally:
         await client.close()
@@ -234,6 +238,7 @@ async def test_artifacts_written_straight_into_the_store_are_found_once_the_app_
         "children": [{"id": "102"}],
     }
     assert [n["name"] for n in graph["nodes"]] == [f"bulk/m{i}" for i in (4, 3, 2, 1, 0)]
+    assert [a.id for a in await repo.find_children(["bulk/m4"])] == ["x1"]
     await repo.ensure_indexes()  # the repository's own start sees them keyed too
     found = await repo.find_named("HF:MODEL:bulk/OLD-NAME")
     assert found is not None
