@@ -27,9 +27,11 @@ from app.storage.mongo import Database, Document, next_sequence
 # Batched lookups by a secondary key go through a collection of their own, keyed by it:
 # ``{_id: "<kind>:<value>", ids: [artifact ids]}``. The document store (nx-27017) answers
 # ``$in`` on any field but ``_id`` by reading every artifact (~80 ms at 10 000, whatever the
-# index), and matches an array's elements with nothing else, so a page's parents, a lineage
-# level's children or an alias would each cost a scan; ``_id`` $in on the keys, then on the
-# artifacts, costs two indexed round trips on it as on MongoDB (bench/lookups.py).
+# index), and matches an array's elements only by ``$in`` or, on a field with no index, by
+# equality: a read of every artifact either way (on an indexed array equality compares the
+# whole array). A page's parents, a lineage level's children or an alias would each cost a
+# scan; ``_id`` $in on the keys, then on the artifacts, costs two indexed round trips on it
+# as on MongoDB (bench/lookups.py).
 #
 # The keys are a superset of what the artifacts hold: they are written before the artifact,
 # never taken back while it exists, and rebuilt from the artifacts at startup for documents
@@ -148,6 +150,8 @@ class ArtifactRepository:
 
     async def get_many(self, ids: Sequence[str]) -> list[Artifact | None]:
         """Artifacts in the order of ``ids`` (None where missing): one round trip."""
+        if not ids:  # an empty $in is no index lookup on nx-27017 but a scan
+            return []
         docs = {d["_id"]: d async for d in self._collection.find({"_id": {"$in": list(ids)}})}
         return [None if (d := docs.get(i)) is None else _from_document(d) for i in ids]
 
@@ -161,7 +165,7 @@ class ArtifactRepository:
         folded = source_key.lower()
         doc = await self._collection.find_one({"source_key_folded": folded})
         if doc is None:
-            # not {"aliases": folded}: nx-27017 matches array elements only with $in, a scan
+            # through the keys: nx-27017 matches array elements only by reading every artifact
             named = (
                 d for d in await self._lookup(_ALIAS, [folded]) if folded in d.get("aliases", ())
             )

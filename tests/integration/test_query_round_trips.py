@@ -209,8 +209,14 @@ async def test_batched_lookups_ask_by_id_whatever_the_number_of_keys(
     assert [a.id for a in sources] == [a.id for a in models]
     assert [c.name for c in counter.commands] == ["find"] * 6
     assert by_id_only(counter.commands)
+    # nothing to look up asks nothing: an empty $in on nx-27017 reads every artifact
+    counter.commands.clear()
+    counter.active = True
     assert await repo.find_models([]) == []
+    assert await repo.get_many([]) == []
     assert await repo.find_children(["nobody/named"]) == []
+    counter.active = False
+    assert [c.collection for c in counter.commands] == ["artifact_keys"]
 
 
 async def test_artifacts_written_straight_into_the_store_are_found_once_the_app_starts(
