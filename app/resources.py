@@ -29,6 +29,7 @@ from app.cost.service import CostService
 from app.downloads.links import LinkSigner
 from app.downloads.service import DownloadService
 from app.events import RedisEventBus
+from app.freshness import DataVersion
 from app.ingest.recovery import IngestRecovery
 from app.ingest.repository import IngestJobRepository
 from app.ingest.service import IngestService
@@ -155,6 +156,7 @@ async def _compose_services(resources: Resources) -> Services:
         resources.blobs,
         url_ttl=resources.settings.download_url_ttl_seconds,
         audit=audit,
+        versions=DataVersion(resources.redis, settings.queue_name),
     )
 
     async def ping_mongo() -> None:

@@ -11,12 +11,20 @@ from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Final
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationType,
+    get_operation_ast,
+)
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from app.auth.errors import AuthenticationError
 from app.errors import BackendUnavailableError
+from app.freshness import note_version
 from schema.access import needs_token
 from schema.bounds import DocumentTooLargeError, check_bounds
 from schema.context import Context
@@ -72,6 +80,9 @@ async def _refusal(
         return None
     try:
         context.principal = await context.services.auth.principal(context.token)
+        if _is_subscription(document, operation_name):
+            # its events come long after this check: they read the store, not a cache
+            note_version(None)
     except AuthenticationError as exc:
         return _error(exc.message, "UNAUTHENTICATED")
     except BackendUnavailableError as exc:
@@ -81,6 +92,11 @@ async def _refusal(
         log.exception("checking a GraphQL request's token failed")
         return _error("Unexpected error.", "INTERNAL")
     return None
+
+
+def _is_subscription(document: DocumentNode, operation_name: str | None) -> bool:
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation is OperationType.SUBSCRIPTION
 
 
 def _error(message: str, code: str) -> GraphQLError:

@@ -4,14 +4,16 @@ reading, downloading and deleting."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from app.artifacts.bundle import build_bundle
+from app.artifacts.cache import MISSING, ArtifactCache
 from app.artifacts.entities import Artifact, ArtifactType, BlobRef, RatingChange, SourceRef
 from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError, NotRatedError
 from app.artifacts.repository import ArtifactRepository
@@ -21,6 +23,7 @@ from app.auth.entities import Permission, Principal
 from app.auth.service import require
 from app.clock import utcnow
 from app.errors import AppError
+from app.freshness import DataVersion, seen_version
 from app.ports import BlobStore
 from app.rating.context import RegisteredParent
 from app.rating.entities import Rating
@@ -60,24 +63,45 @@ def bundle_key(artifact_id: str, ingest_id: str) -> str:
 
 class ArtifactService:
     def __init__(
-        self, repo: ArtifactRepository, blobs: BlobStore, *, url_ttl: int, audit: AuditService
+        self,
+        repo: ArtifactRepository,
+        blobs: BlobStore,
+        *,
+        url_ttl: int,
+        audit: AuditService,
+        versions: DataVersion,
     ) -> None:
         self._repo = repo
         self._blobs = blobs
         self._url_ttl = url_ttl
         self._audit = audit
+        self._versions = versions
+        self._cache = ArtifactCache()
 
     async def get(self, artifact_id: str) -> Artifact:
-        artifact = await self._repo.get(artifact_id)
+        (artifact,) = await self.get_many([artifact_id])
         if artifact is None:
             raise ArtifactNotFoundError(artifact_id)
         return artifact
 
     async def find(self, artifact_id: str) -> Artifact | None:
-        return await self._repo.get(artifact_id)
+        (artifact,) = await self.get_many([artifact_id])
+        return artifact
 
     async def get_many(self, ids: Sequence[str]) -> list[Artifact | None]:
-        return await self._repo.get_many(ids)
+        """By id, in order (None where there is none); from this process's cache for a
+        request whose token check saw the version it was read under (``app.freshness``)."""
+        version = seen_version()
+        if version is None:
+            return await self._repo.get_many(ids)
+        cached = [self._cache.get(i, version) for i in ids]
+        wanted = [i for i, c in zip(ids, cached, strict=True) if c is MISSING]
+        read = dict(zip(wanted, await self._repo.get_many(wanted), strict=True)) if wanted else {}
+        self._cache.put_all(version, list(read.items()))
+        return [
+            read[i] if c is MISSING else cast("Artifact | None", c)
+            for i, c in zip(ids, cached, strict=True)
+        ]
 
     async def find_by_source(self, source_key: str) -> Artifact | None:
         return await self._repo.find_by_source(source_key)
@@ -90,14 +114,16 @@ class ArtifactService:
     async def add_alias(self, artifact_id: str, source_key: str) -> None:
         """Remember that ``source_key`` names this artifact, so the next ingest under it is
         refused at once."""
-        await self._repo.add_alias(artifact_id, source_key)
+        async with self._changing():
+            await self._repo.add_alias(artifact_id, source_key)
 
     async def set_rating(
         self, current: Artifact, rating: Rating, change: RatingChange
     ) -> Artifact | None:
         """Re-rate a stored artifact in place (its old values go to its history); None if
         it changed since ``current`` was read."""
-        return await self._repo.set_rating(current, rating, change)
+        async with self._changing():
+            return await self._repo.set_rating(current, rating, change)
 
     async def registered_parents(self, repo_ids: list[str]) -> list[RegisteredParent]:
         """How the registry knows each named parent model: one store round trip, none for a
@@ -143,7 +169,8 @@ class ArtifactService:
 
     async def reset(self) -> None:
         """Every artifact document and bundle; the id counter is kept, so ids never repeat."""
-        await self._repo.delete_all()
+        async with self._changing():
+            await self._repo.delete_all()
         await self._blobs.delete_prefix("artifacts/")
 
     async def store(self, new: NewArtifact) -> Artifact:
@@ -217,9 +244,10 @@ class ArtifactService:
         of the same ingest that stored first wins quietly (the repository answers its
         document), so the bundle both wrote under one key stays."""
         try:
-            if new.replaces and existing is not None:
-                return await self._repo.replace(artifact, previous=existing)
-            return await self._repo.insert(artifact)
+            async with self._changing():
+                if new.replaces and existing is not None:
+                    return await self._repo.replace(artifact, previous=existing)
+                return await self._repo.insert(artifact)
         except AppError:  # refused by the store (a duplicate source): nothing was written
             await self._discard_blob(key)
             raise
@@ -247,7 +275,8 @@ class ArtifactService:
                 for p in child.parents
             ]
             if links != list(child.parents):
-                await self._repo.set_parents(child.id, links)
+                async with self._changing():
+                    await self._repo.set_parents(child.id, links)
 
     async def children(self, repo_ids: Sequence[str]) -> list[Artifact]:
         """Registered models naming any of ``repo_ids`` as a parent: one store round trip."""
@@ -264,9 +293,21 @@ class ArtifactService:
         finishes the job instead of leaving an unreachable blob behind."""
         artifact = await self.get(artifact_id)
         await self._blobs.delete(artifact.blob.key)
-        await self._repo.delete(artifact_id)
+        async with self._changing():
+            await self._repo.delete(artifact_id)
         await self._audit.record(AuditAction.DELETE, AuditedArtifact.of(artifact), user=user)
         return artifact
+
+    @contextlib.asynccontextmanager
+    async def _changing(self) -> AsyncIterator[None]:
+        """Around a write to artifact documents: a new data version after it, whether it
+        succeeded or not (a failed write may still have landed), so no process serves what
+        it cached before (``app.freshness``)."""
+        try:
+            yield
+        finally:
+            self._cache.clear()
+            await self._versions.changed()
 
     async def _discard_blob(self, key: str) -> None:
         try:

@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from app.auth.entities import Principal
+from app.freshness import note_version, version_key
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +40,18 @@ FLUSH_SECONDS = 5.0
 #: A revoked token's counter: past any limit, for as long as the token could have lived.
 _REVOKED = 1 << 60
 
-# KEYS: uses counter, user epoch, global epoch. ARGV: the stored count, seconds the token has
-# left, and whether to seed a missing counter with that count ("1") or report it missing (the
-# caller then reads the stored count afresh). Returns the count after this use (-1: missing)
-# and both epochs.
+# KEYS: uses counter, user epoch, global epoch, data version (``app.freshness``). ARGV: the
+# stored count, seconds the token has left, and whether to seed a missing counter with that
+# count ("1") or report it missing (the caller then reads the stored count afresh). Returns
+# the count after this use (-1: missing), both epochs and the data version.
 _SPEND = """
+local version = redis.call('GET', KEYS[4]) or '0'
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  if ARGV[3] ~= '1' then return {-1, '0', '0'} end
+  if ARGV[3] ~= '1' then return {-1, '0', '0', version} end
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 end
 local used = redis.call('INCR', KEYS[1])
-return {used, redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[3]) or '0'}
+return {used, redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[3]) or '0', version}
 """
 
 
@@ -72,6 +74,7 @@ class TokenLedger:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self._redis = redis
         self._ns = f"{namespace}:auth"
+        self._version_key = version_key(namespace)
         self._spend = redis.register_script(_SPEND)
 
     def _uses_key(self, digest: str) -> str:
@@ -92,11 +95,17 @@ class TokenLedger:
         self, digest: str, user: str, *, stored_uses: int, ttl_seconds: int, seed: bool
     ) -> tuple[int, str, str]:
         """One use of the token: the count after it (-1 if Redis has no count and ``seed`` is
-        false), and the user's and global epochs."""
-        used, user_epoch, global_epoch = await self._spend(
-            keys=[self._uses_key(digest), self._user_key(user), self._global_key],
+        false), and the user's and global epochs. Notes the data version for this request."""
+        used, user_epoch, global_epoch, version = await self._spend(
+            keys=[
+                self._uses_key(digest),
+                self._user_key(user),
+                self._global_key,
+                self._version_key,
+            ],
             args=[stored_uses, max(ttl_seconds, 1), "1" if seed else "0"],
         )
+        note_version(_text(version))
         return int(used), _text(user_epoch), _text(global_epoch)
 
     async def counts(self, digests: list[str]) -> dict[str, int]:

@@ -1,0 +1,58 @@
+"""Reading an artifact again costs the document store nothing while nothing changed, and a
+change made through any process is seen by the next request in every other
+(``app.freshness``)."""
+
+from __future__ import annotations
+
+from app.artifacts.repository import ArtifactRepository
+from app.settings import Settings
+from tests.support.builders import artifact
+from tests.support.commands import recording
+from tests.support.registry import Registry, running_registry
+
+QUERY = "query($id: ID!) { artifact(id: $id) { id name } }"
+
+
+async def _store(registry: Registry, artifact_id: str) -> None:
+    repo = ArtifactRepository(registry.services.artifacts._repo._collection.database)  # type: ignore[attr-defined]
+    await repo.insert(artifact(artifact_id, f"acme/m{artifact_id}", ingest_id=f"i{artifact_id}"))
+
+
+async def _name(registry: Registry, artifact_id: str) -> str | None:
+    found = (await registry.gql(QUERY, id=artifact_id))["artifact"]
+    return None if found is None else str(found["name"])
+
+
+async def test_a_repeated_read_does_not_reach_the_store(settings: Settings) -> None:
+    async with running_registry(settings, worker=False) as registry:
+        await _store(registry, "1")
+        assert await _name(registry, "1") == "m1"
+        with recording() as seen:
+            names = [await _name(registry, "1") for _ in range(5)]
+            rest = [(await registry.client.get("/artifacts/model/1")).status_code for _ in range(5)]
+    assert names == ["m1"] * 5
+    assert rest == [200] * 5
+    assert not [key for key in seen if key[1] == "artifacts"], seen
+
+
+async def test_a_change_in_one_process_is_read_by_the_next_request_in_another(
+    settings: Settings,
+) -> None:
+    async with (
+        running_registry(settings, worker=False) as one,
+        running_registry(settings, worker=False) as other,
+    ):
+        await _store(one, "2")
+        await _store(one, "3")
+        cached = [await _name(other, "2"), await _name(other, "3"), await _name(other, "4")]
+        deleted = await one.client.delete("/artifacts/model/2")
+        after_delete = await _name(other, "2")
+        await _store(one, "4")
+        await one.gql('mutation { deleteArtifact(id: "3") { deletedId } }')
+        after_second = [await _name(other, "3"), await _name(other, "4")]
+        rest = await other.client.get("/artifacts/model/3")
+    assert cached == ["m2", "m3", None]
+    assert deleted.status_code == 200
+    assert after_delete is None
+    assert after_second == [None, "m4"]
+    assert rest.status_code == 404
