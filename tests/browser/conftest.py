@@ -20,6 +20,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Error,
     Page,
+    expect,
     sync_playwright,
 )
 
@@ -44,6 +45,9 @@ ADMIN = DEFAULT_ADMIN
 ADMIN_PASSWORD = PUBLISHED_ADMIN_PASSWORD
 
 pytestmark = pytest.mark.timeout(180)
+# Assertions wait as long as actions do: on a busy two-core machine a page's answer can take
+# longer than Playwright's 5 s default, which would fail a correct page.
+expect.set_options(timeout=20_000)
 
 
 # Per module, not per session: Playwright's sync API keeps an event loop running in this
