@@ -149,10 +149,6 @@ class Settings(BaseSettings):
     def embedded_redis(self) -> bool:
         return self.redis_url is None
 
-    @property
-    def local_blobs(self) -> bool:
-        return self.s3_endpoint is None
-
     def as_environment(self) -> dict[str, str]:
         """These settings as the ``TMR_*`` variables that make them: how a process hands
         its settings to the processes it starts."""

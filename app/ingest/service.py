@@ -46,10 +46,9 @@ class IngestService:
         queue: JobQueue,
         events: EventBus,
         audit: AuditService,
-        policy: GatePolicy | None = None,
+        policy: GatePolicy,
         gate_modes: Mapping[EntryPoint, GateMode] = DEFAULT_MODES,
     ) -> None:
-        policy = rating.policy if policy is None else policy
         self._jobs = jobs
         self._artifacts = artifacts
         self._queue = queue

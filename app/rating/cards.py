@@ -39,10 +39,6 @@ class Card:
         """Characters of the card's body: what scoring it walks."""
         return len(self.body)
 
-    @property
-    def words(self) -> int:
-        return len(self.body.split())
-
 
 def parse_card(text: str) -> Card:
     metadata: dict[str, Any] = {}

@@ -290,12 +290,3 @@ class ScoringContext:
             )
 
         return await self._once("code_tree", fetch)
-
-    async def code_readme(self) -> str:
-        async def fetch() -> str:
-            code = await self.code()
-            if code is None:
-                return ""
-            return await self.upstream.github.readme(code.repo_id) or ""
-
-        return await self._once("code_readme", fetch)

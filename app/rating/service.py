@@ -45,10 +45,6 @@ class RatingService:
         self._metric_timeout = metric_timeout
         self._linked_cards = LinkedCards()
 
-    @property
-    def policy(self) -> GatePolicy:
-        return self._policy
-
     async def score(
         self,
         model_id: str,

@@ -67,10 +67,6 @@ class UpstreamSession:
         # request other callers are waiting on.
         return await asyncio.shield(future)
 
-    @property
-    def fetched_urls(self) -> list[str]:
-        return [url for url, _ in self._memo]
-
     async def aclose(self) -> None:
         pending = [f for f in self._memo.values() if not f.done()]
         for future in pending:

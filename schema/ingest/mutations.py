@@ -15,8 +15,6 @@ from schema.ingest.inputs import IngestInput
 from schema.ingest.payloads import IngestPayload, UpdatePayload
 from schema.ingest.types import IngestJob
 
-UPDATE_ERRORS = (NotFoundError, ValidationError, ConflictError, UnavailableError)
-
 
 @strawberry.type
 class IngestMutations:
