@@ -26,7 +26,6 @@ from app.http.models import (
     ArtifactData,
     ArtifactIdParam,
     ArtifactMetadata,
-    AuthHeader,
     CreateRequest,
     FailingMetric,
     GateRejection,
@@ -46,13 +45,12 @@ CreateAnswer = Response[ArtifactBody | ArtifactMetadata | GateRejection]
 @post(
     "/artifact/{artifact_type:str}", opt=UPLOAD, summary="Register a new artifact", status_code=201
 )
-async def create_artifact(  # noqa: PLR0917 - Litestar passes parameters by name
+async def create_artifact(
     services: Services,
     settings: Settings,
     artifact_type: FromPath[ArtifactType],
     data: JSONBody[CreateRequest],
     principal: Principal,
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> CreateAnswer:
     job = await services.ingest.start(
         data.url, artifact_type, data.name, principal.name, entry=EntryPoint.REST_CREATE
@@ -67,7 +65,6 @@ async def get_artifact(
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
     principal: Principal,
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> ArtifactBody:
     artifact = await typed(services, artifact_type, id)
     return await envelope(services, artifact, principal)
@@ -81,7 +78,6 @@ async def update_artifact(  # noqa: PLR0917 - Litestar passes parameters by name
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
     data: JSONBody[ArtifactBody],
     principal: Principal,
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> CreateAnswer:
     current = await typed(services, artifact_type, id)
     meta = data.metadata
@@ -105,7 +101,6 @@ async def delete_artifact(
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
     principal: Principal,
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> None:
     await typed(services, artifact_type, id)
     await services.artifacts.delete(id, user=principal.name)

@@ -13,7 +13,7 @@ from app.audit.service import MAX_PAGE_SIZE
 from app.auth.entities import Principal
 from app.http.access import SEARCH
 from app.http.artifacts import typed
-from app.http.models import ArtifactIdParam, AuthHeader
+from app.http.models import ArtifactIdParam
 from app.services import Services
 
 #: Actions the spec's ArtifactAuditEntry knows; DELETE and REJECT stay GraphQL-only.
@@ -36,7 +36,6 @@ async def artifact_audit(
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
     principal: Principal,
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> list[dict[str, Any]]:
     await typed(services, artifact_type, id)
     page = await services.audit.page(id, first=MAX_PAGE_SIZE, reader=principal.name)

@@ -12,7 +12,7 @@ from app.auth.entities import Principal
 from app.downloads.links import ARTIFACT_DOWNLOAD_PATH, DOWNLOAD_PATH
 from app.http.access import DOWNLOAD, PUBLIC
 from app.http.artifacts import typed
-from app.http.models import ArtifactIdParam, AuthHeader
+from app.http.models import ArtifactIdParam
 from app.services import Services
 
 
@@ -45,7 +45,6 @@ async def download_artifact(
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the contract's name for it
     principal: Principal,
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> Redirect:
     artifact = await typed(services, artifact_type, id)
     return Redirect(await services.artifacts.download_url(artifact, actor=principal))

@@ -22,7 +22,7 @@ from app.artifacts.entities import ArtifactType
 from app.auth.entities import Principal
 from app.http.access import UPLOAD
 from app.http.artifacts import failing_metrics, rejection_detail
-from app.http.models import AuthHeader, IngestAnswer, IngestRequest
+from app.http.models import IngestAnswer, IngestRequest
 from app.ingest.entities import IngestJob
 from app.ingest.outcomes import Failed, Pending, Rejected, Stored
 from app.rating.entities import MetricScore
@@ -37,7 +37,6 @@ async def ingest_model(
     settings: Settings,
     data: JSONBody[IngestRequest],
     principal: Principal,
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> Response[IngestAnswer]:
     started = time.perf_counter()
     job = await services.ingest.start(

@@ -10,7 +10,7 @@ from litestar.params import FromPath
 
 from app.artifacts.entities import ArtifactType
 from app.http.access import SEARCH
-from app.http.models import MODEL_ONLY, ArtifactIdParam, AuthHeader, require_model
+from app.http.models import MODEL_ONLY, ArtifactIdParam, require_model
 from app.services import Services
 
 ROOT_SOURCE = "config_json"
@@ -21,7 +21,6 @@ async def model_lineage(
     services: Services,
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> dict[str, list[dict[str, Any]]]:
     require_model(artifact_type, id)
     graph = await services.lineage.graph(id)

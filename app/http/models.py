@@ -1,5 +1,5 @@
 """Request and response bodies of the REST API, field for field as the ECE 461 OpenAPI spec
-(v3.4.7) names them; and the path and header parameters every handler shares."""
+(v3.4.7) names them; and the path and header parameters the handlers share."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar.params import HeaderParameter, PathParameter
+from litestar.types import ParametersMap
 
 from app.artifacts.entities import Artifact, ArtifactType
 from app.artifacts.errors import ArtifactNotFoundError
@@ -16,10 +17,12 @@ ARTIFACT_ID_PATTERN = r"^[a-zA-Z0-9\-]+$"
 ArtifactIdParam = Annotated[
     str, PathParameter(description="artifact id", pattern=ARTIFACT_ID_PATTERN, max_length=64)
 ]
-#: Accepted and ignored until access control lands; declared so the OpenAPI lists it.
-AuthHeader = Annotated[
-    str | None, HeaderParameter(name="X-Authorization", required=False, max_length=4096)
-]
+#: The course contract's token header, declared once for every route that needs a token
+#: (app/http/routes.py) so the OpenAPI lists it on each. The app's guard reads it
+#: (app/http/access.py); optional here, so a missing token is the guard's 401, not a 400.
+AUTH_HEADER: ParametersMap = {
+    "x_authorization": HeaderParameter(name="X-Authorization", required=False)
+}
 
 
 class ArtifactMetadata(msgspec.Struct):

@@ -14,7 +14,6 @@ from app.http.artifacts import typed
 from app.http.models import (
     MODEL_ONLY,
     ArtifactIdParam,
-    AuthHeader,
     LicenseCheckRequest,
     require_model,
 )
@@ -45,7 +44,6 @@ async def rate_model(
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
     principal: Principal,
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> dict[str, Any]:
     """The contract's ModelRating, "only if each metric was computed successfully". A rating
     holding a metric that could not be computed is answered with ``rating_incomplete`` (503)
@@ -85,7 +83,6 @@ async def artifact_cost(
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
     dependency: Annotated[bool, QueryParameter(name="dependency")] = False,  # noqa: FBT002
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> dict[str, dict[str, float]]:
     await typed(services, artifact_type, id)
     if not dependency:
@@ -103,7 +100,6 @@ async def license_check(
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
     data: JSONBody[LicenseCheckRequest],
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> Response[bool]:
     require_model(artifact_type, id)
     check = await services.licensing.check(id, data.github_url)

@@ -21,7 +21,7 @@ from app.artifacts.entities import Artifact
 from app.artifacts.errors import ArtifactNotFoundError
 from app.errors import NotFoundError, ValidationError
 from app.http.access import SEARCH
-from app.http.models import ArtifactMetadata, ArtifactQuery, ArtifactRegEx, AuthHeader, metadata_of
+from app.http.models import ArtifactMetadata, ArtifactQuery, ArtifactRegEx, metadata_of
 from app.search.entities import ArtifactFilter, decode_cursor, encode_cursor
 from app.services import Services
 
@@ -44,7 +44,6 @@ async def enumerate_artifacts(
     services: Services,
     data: JSONBody[list[ArtifactQuery]],
     offset: OffsetParam = None,
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> Response[list[ArtifactMetadata]]:
     if not data:
         raise ValidationError("give at least one artifact query")
@@ -81,7 +80,6 @@ async def enumerate_artifacts(
 async def by_regex(
     services: Services,
     data: JSONBody[ArtifactRegEx],
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> list[ArtifactMetadata]:
     found = await _all(services, ArtifactFilter(regex=data.regex))
     if not found:
@@ -93,7 +91,6 @@ async def by_regex(
 async def by_name(
     services: Services,
     name: Annotated[str, PathParameter(min_length=1, max_length=255)],
-    x_authorization: AuthHeader = None,  # noqa: ARG001
 ) -> list[ArtifactMetadata]:
     found = await _all(services, ArtifactFilter(name=name))
     if not found:

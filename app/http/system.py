@@ -11,10 +11,10 @@ from litestar.status_codes import (
 )
 
 from app.http.access import ADMIN, PUBLIC
-from app.http.models import AuthHeader
 from app.services import Services
 
-#: What `/tracks` reports: access control is planned (it lands after the baseline REST API).
+#: What `/tracks` reports: the extended track the registry takes on, access control (tokens
+#: and permissions, app/http/access.py).
 PLANNED_TRACKS = ("Access control track",)
 
 
@@ -101,6 +101,6 @@ async def authenticate(
 
 
 @delete("/reset", opt=ADMIN, summary="Reset the registry to its empty state", status_code=200)
-async def reset(services: Services, x_authorization: AuthHeader = None) -> None:  # noqa: ARG001
+async def reset(services: Services) -> None:
     await services.ingest.reset()
     await services.auth.reset()

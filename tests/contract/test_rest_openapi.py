@@ -213,3 +213,29 @@ def test_app_openapi_lists_every_spec_operation(module_settings: Settings) -> No
         1 for item in SPEC["paths"].values() for method in item if method in HTTP_METHODS
     )
     assert expected - served == set()
+
+
+def _token_operations(paths: dict[str, Any], rename: dict[str, str] | None = None) -> set[str]:
+    """The operations of an OpenAPI document that take ``X-Authorization``, on the path or the
+    operation."""
+    rename = rename or {}
+    return {
+        f"{method.upper()} {_shape(rename.get(path, path))}"
+        for path, item in paths.items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+        and any(
+            parameter.get("name") == "X-Authorization"
+            for parameter in [*item.get("parameters", []), *operation.get("parameters", [])]
+        )
+    }
+
+
+def test_app_openapi_lists_the_token_header_where_the_spec_does(module_settings: Settings) -> None:
+    document = create_app(module_settings).openapi_schema.to_schema()
+    expected = _token_operations(SPEC["paths"], MODEL_ONLY_PATHS)
+    assert len(expected) == 13
+    # The registry's own token routes (ingest, download) take it too.
+    assert _token_operations(document["paths"]) & _operations(SPEC["paths"], MODEL_ONLY_PATHS) == (
+        expected
+    )
