@@ -19,7 +19,7 @@ ArtifactIdParam = Annotated[
 ]
 #: The course contract's token header, declared once for every route that needs a token
 #: (app/http/routes.py) so the OpenAPI lists it on each. The app's guard reads it
-#: (app/http/access.py); optional here, so a missing token is the guard's 401, not a 400.
+#: (app/http/access.py); optional here, so a missing token is the guard's 403, not a 400.
 AUTH_HEADER: ParametersMap = {
     "x_authorization": HeaderParameter(name="X-Authorization", required=False)
 }
