@@ -31,7 +31,23 @@ async def create(client: httpx.AsyncClient, kind: str, url: str, **extra: str) -
     return body
 
 
-async def test_a_full_session(settings: Settings) -> None:  # noqa: PLR0915 - one session, in order
+async def register_three(
+    client: httpx.AsyncClient,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A model (named by the client), a dataset and a code repository, in that order."""
+    whisper = await create(client, "model", WHISPER + "/tree/main", name="whisper tiny")
+    dataset = await create(client, "dataset", BOOKCORPUS)
+    code = await create(client, "code", WHISPER_CODE)
+    return whisper, dataset, code
+
+
+async def audit_actions(client: httpx.AsyncClient, artifact_id: str) -> list[str]:
+    audit = await client.get(f"/artifact/model/{artifact_id}/audit")
+    assert audit.status_code == 200, audit.text
+    return [e["action"] for e in audit.json()]
+
+
+async def test_tracks_and_logins(settings: Settings) -> None:
     async with running_registry(settings) as registry:
         c = registry.client
         assert (await c.get("/tracks")).json() == {"plannedTracks": ["Access control track"]}
@@ -45,11 +61,14 @@ async def test_a_full_session(settings: Settings) -> None:  # noqa: PLR0915 - on
         assert answer.json().startswith("bearer ")
         wrong = {**login, "secret": {"password": "guess"}}
         assert (await c.put("/authenticate", json=wrong)).status_code == 401
-        whisper = await create(c, "model", WHISPER + "/tree/main", name="whisper tiny")
+
+
+async def test_registered_artifacts_are_listed_read_and_found(settings: Settings) -> None:
+    async with running_registry(settings) as registry:
+        c = registry.client
+        whisper, dataset, code = await register_three(c)
         assert whisper["metadata"]["name"] == "whisper tiny"
         assert whisper["data"]["url"] == WHISPER + "/tree/main"
-        dataset = await create(c, "dataset", BOOKCORPUS)
-        code = await create(c, "code", WHISPER_CODE)
         wid, did, cid = (x["metadata"]["id"] for x in (whisper, dataset, code))
         assert dataset["metadata"] == {"name": "bookcorpus", "id": did, "type": "dataset"}
 
@@ -69,6 +88,13 @@ async def test_a_full_session(settings: Settings) -> None:  # noqa: PLR0915 - on
         assert {a["id"] for a in regex.json()} == {wid, cid}
         assert (await c.post("/artifact/byRegEx", json={"regex": "zzzq+"})).status_code == 404
         assert (await c.post("/artifact/byRegEx", json={"regex": "(unclosed"})).status_code == 400
+
+
+async def test_a_model_has_a_rating_a_cost_and_a_lineage(settings: Settings) -> None:
+    async with running_registry(settings) as registry:
+        c = registry.client
+        whisper, dataset, _ = await register_three(c)
+        wid, did = whisper["metadata"]["id"], dataset["metadata"]["id"]
 
         rating = (await c.get(f"/artifact/model/{wid}/rate")).json()
         assert set(rating["size_score"]) == {
@@ -92,6 +118,11 @@ async def test_a_full_session(settings: Settings) -> None:  # noqa: PLR0915 - on
         assert [n["artifact_id"] for n in lineage["nodes"]] == [wid]
         assert lineage["edges"] == []
 
+
+async def test_a_licence_check_against_code_repositories(settings: Settings) -> None:
+    async with running_registry(settings) as registry:
+        c = registry.client
+        wid = (await create(c, "model", WHISPER))["metadata"]["id"]
         check = f"/artifact/model/{wid}/license-check"
         ok = await c.post(check, json={"github_url": WHISPER_CODE})
         assert ok.status_code == 200
@@ -107,11 +138,36 @@ async def test_a_full_session(settings: Settings) -> None:  # noqa: PLR0915 - on
             await c.post(check, json={"github_url": "https://evil.example/x"})
         ).status_code == 400
 
+
+async def test_the_audit_trail_names_creation_download_and_rating(settings: Settings) -> None:
+    async with running_registry(settings) as registry:
+        c = registry.client
+        wid = (await create(c, "model", WHISPER))["metadata"]["id"]
+        assert (await c.get(f"/artifact/model/{wid}/rate")).status_code == 200
+
         audit = (await c.get(f"/artifact/model/{wid}/audit")).json()
         actions = [e["action"] for e in audit]
         assert actions[0] == "CREATE"
         assert {"DOWNLOAD", "RATE"} <= set(actions)
         assert audit[0]["user"] == {"name": DEFAULT_ADMIN, "is_admin": True}
+
+
+async def test_reading_a_rating_records_rate(settings: Settings) -> None:
+    # Ingesting a model records a RATE of its own, so only the count shows the read's.
+    async with running_registry(settings) as registry:
+        c = registry.client
+        wid = (await create(c, "model", WHISPER))["metadata"]["id"]
+        before = await audit_actions(c, wid)
+        assert (await c.get(f"/artifact/model/{wid}/rate")).status_code == 200
+        after = await audit_actions(c, wid)
+        assert after.count("RATE") == before.count("RATE") + 1
+
+
+async def test_an_update_and_a_delete(settings: Settings) -> None:
+    async with running_registry(settings) as registry:
+        c = registry.client
+        _, dataset, code = await register_three(c)
+        did, cid = dataset["metadata"]["id"], code["metadata"]["id"]
 
         update = {"metadata": code["metadata"], "data": {"url": WHISPER_CODE + "/tree/main"}}
         updated = await c.put(f"/artifacts/code/{cid}", json=update)
@@ -123,6 +179,13 @@ async def test_a_full_session(settings: Settings) -> None:  # noqa: PLR0915 - on
         assert (await c.delete(f"/artifacts/dataset/{did}")).status_code == 200
         assert (await c.get(f"/artifacts/dataset/{did}")).status_code == 404
         assert (await c.delete(f"/artifacts/dataset/{did}")).status_code == 404
+
+
+async def test_a_reset_empties_the_registry_and_ids_never_repeat(settings: Settings) -> None:
+    async with running_registry(settings) as registry:
+        c = registry.client
+        whisper, _, code = await register_three(c)
+        wid, cid = whisper["metadata"]["id"], code["metadata"]["id"]
 
         assert (await c.delete("/reset")).status_code == 200
         assert (await c.post("/artifacts", json=[{"name": "*"}])).json() == []
