@@ -52,7 +52,8 @@ async def enumerate_artifacts(
             status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             detail=f"at most {MAX_QUERIES} queries per request",
         )
-    if offset is not None and not (offset.isdigit() and len(offset) <= 18):  # noqa: PLR2004
+    # isdigit alone lets other scripts' digits ("³") through to int().
+    if offset is not None and not (offset.isascii() and offset.isdigit() and len(offset) <= 18):  # noqa: PLR2004
         raise ValidationError("offset must be a value this API returned", field="offset")
     after = None if offset is None else encode_cursor(int(offset))
     found: dict[int, Artifact] = {}

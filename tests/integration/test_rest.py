@@ -281,6 +281,7 @@ async def test_bad_input_is_a_4xx_and_changes_nothing(settings: Settings, hub: F
             await c.post("/artifacts", json={"name": "*"}),
             await c.post("/artifacts", json=[]),
             await c.post("/artifacts", json=[{"name": "*"}], params={"offset": "x"}),
+            await c.post("/artifacts", json=[{"name": "*"}], params={"offset": "³"}),
             await c.get("/health/components", params={"windowMinutes": 1}),
         ]
         assert [r.status_code for r in cases] == [400] * len(cases), [r.text for r in cases]
