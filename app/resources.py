@@ -273,21 +273,23 @@ async def _open_blobs(settings: Settings, signer: LinkSigner, stack: AsyncExitSt
         aws_secret_access_key=_secret(settings.s3_secret_key) or "anonymous",
         region_name=settings.s3_region,
     )
-    client = await stack.enter_async_context(
-        session.client(
-            "s3",
-            endpoint_url=settings.s3_endpoint,
-            config=AioConfig(
-                s3={"addressing_style": "path"},
-                signature_version="s3v4",
-                retries={"max_attempts": 3, "mode": "standard"},
-                # each attempt within the backends' deadline (botocore waits 60 s by default)
-                connect_timeout=settings.backend_timeout_seconds,
-                read_timeout=settings.backend_timeout_seconds,
-            ),
-        )
+    config = AioConfig(
+        s3={"addressing_style": "path"},
+        signature_version="s3v4",
+        retries={"max_attempts": 3, "mode": "standard"},
+        # each attempt within the backends' deadline (botocore waits 60 s by default)
+        connect_timeout=settings.backend_timeout_seconds,
+        read_timeout=settings.backend_timeout_seconds,
     )
-    s3 = S3BlobStore(client, settings.s3_bucket)
+    client = await stack.enter_async_context(
+        session.client("s3", endpoint_url=settings.s3_endpoint, config=config)
+    )
+    signing = None
+    if settings.s3_public_endpoint is not None:
+        signing = await stack.enter_async_context(
+            session.client("s3", endpoint_url=settings.s3_public_endpoint, config=config)
+        )
+    s3 = S3BlobStore(client, settings.s3_bucket, signing=signing)
     await s3.ensure_bucket()
     return s3
 

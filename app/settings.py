@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     mongo_database: str = "registry"
     redis_url: str | None = None
     s3_endpoint: str | None = None
+    #: The S3 endpoint as download clients reach it, when that differs from `s3_endpoint`;
+    #: presigned links are signed for it.
+    s3_public_endpoint: str | None = None
     s3_bucket: str = "tmr-artifacts"
     s3_region: str = "us-east-1"
     s3_access_key: SecretStr | None = None

@@ -18,8 +18,13 @@ _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 
 
 class S3BlobStore:
-    def __init__(self, client: S3Client, bucket: str) -> None:
+    def __init__(self, client: S3Client, bucket: str, *, signing: S3Client | None = None) -> None:
+        """``signing`` presigns download links when clients reach S3 at another address than
+        the registry does (a compose network's ``s3:8333`` is not reachable from a laptop).
+        Signature V4 signs the host, so a link is signed for the address it will be sent to
+        rather than rewritten after signing; presigning makes no request."""
         self._s3 = client
+        self._signing = client if signing is None else signing
         self._bucket = bucket
 
     async def ensure_bucket(self) -> None:
@@ -87,7 +92,7 @@ class S3BlobStore:
         return deleted
 
     async def download_url(self, key: str, *, filename: str, ttl_seconds: int) -> str:
-        return await self._s3.generate_presigned_url(
+        return await self._signing.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self._bucket,

@@ -97,6 +97,21 @@ async def test_s3_presigned_url_downloads_the_blob(s3_endpoint: str) -> None:
     assert response.content == b"zip bytes"
 
 
+async def test_s3_links_are_signed_for_the_signing_clients_endpoint(s3_endpoint: str) -> None:
+    # One server under two names: the store's (127.0.0.1) and its download clients' (localhost).
+    public = s3_endpoint.replace("127.0.0.1", "localhost")
+    async with s3_client(s3_endpoint) as client, s3_client(public) as signing:
+        s3 = S3BlobStore(client, "contract-public", signing=signing)
+        await s3.ensure_bucket()
+        await s3.put("p/bundle.zip", b"zip bytes", content_type="application/zip")
+        url = await s3.download_url("p/bundle.zip", filename="b.zip", ttl_seconds=60)
+    assert url.startswith(f"{public}/contract-public/p/bundle.zip?")
+    async with httpx.AsyncClient() as http:
+        response = await http.get(url)
+    assert response.status_code == 200
+    assert response.content == b"zip bytes"
+
+
 async def test_s3_write_to_a_missing_bucket_is_a_backend_error(s3_endpoint: str) -> None:
     async with s3_client(s3_endpoint) as client:
         s3 = S3BlobStore(client, "no-such-bucket-here")

@@ -156,6 +156,20 @@ async def test_a_passed_gate_and_storing_are_two_steps_of_one_write(
     assert gated.gate.passed
 
 
+async def test_s3_links_name_the_public_endpoint_when_one_is_set(
+    s3_settings: Settings,
+) -> None:
+    # One S3 server under two names: the registry's (127.0.0.1) and its clients' (localhost).
+    assert s3_settings.s3_endpoint is not None
+    public = s3_settings.s3_endpoint.replace("127.0.0.1", "localhost")
+    settings = s3_settings.model_copy(update={"s3_public_endpoint": public})
+    async with registry_in_task(settings) as registry:
+        events = await ingest_to_end(registry, BERT, "MODEL")
+        art = (await registry.gql(queries.ARTIFACT, id=events[-1]["artifact"]["id"]))["artifact"]
+        assert art["downloadUrl"].startswith(public + "/")
+        assert (await _download(registry, art["downloadUrl"])).startswith(b"PK")
+
+
 async def _download(registry: Registry, url: str) -> bytes:
     response = await registry.client.get(url)
     if response.status_code == 200 and response.content.startswith(b"PK"):
