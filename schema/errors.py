@@ -87,9 +87,7 @@ class RegistryMaskErrors(MaskErrors):
         # keeps its message and gains its code, as the typed errors of mutations carry one.
         for error in errors:
             original = error.original_error
-            if isinstance(original, AppError) and not isinstance(
-                original, BackendUnavailableError
-            ):
+            if isinstance(original, AppError) and not isinstance(original, BackendUnavailableError):
                 error.extensions = {"code": original.code, **(error.extensions or {})}
         return super()._process_errors(errors)
 

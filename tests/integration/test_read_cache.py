@@ -14,7 +14,7 @@ QUERY = "query($id: ID!) { artifact(id: $id) { id name } }"
 
 
 async def _store(registry: Registry, artifact_id: str) -> None:
-    repo = ArtifactRepository(registry.services.artifacts._repo._collection.database)  # type: ignore[attr-defined]
+    repo = ArtifactRepository(registry.services.artifacts._repo._collection.database)
     await repo.insert(artifact(artifact_id, f"acme/m{artifact_id}", ingest_id=f"i{artifact_id}"))
 
 
