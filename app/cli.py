@@ -135,15 +135,29 @@ def _run_server_process(args: argparse.Namespace) -> int:
 def _serve(
     settings: Settings, host: str, port: int, *, with_worker: bool, processes: int = 1
 ) -> int:
-    from app.embedded import embedded_backends  # noqa: PLC0415
+    from app.embedded import DataFolderInUseError, embedded_backends  # noqa: PLC0415
     from app.eventloop import run as run_on_best_loop  # noqa: PLC0415
 
     if "public_url" not in settings.model_fields_set:
         public_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - mapping, not binding
         settings = settings.model_copy(update={"public_url": f"http://{public_host}:{port}"})
-    with embedded_backends(
-        settings.data_dir, mongo=settings.embedded_mongo, redis=settings.embedded_redis
-    ) as embedded:
+    if not with_worker and (settings.embedded_mongo or settings.embedded_redis):
+        # Embedded backends listen on ports picked here and told to no one else, and
+        # `tmr worker` needs both URLs: no worker can join.
+        log.warning(
+            "--no-worker on embedded backends: nothing will process ingests (run without "
+            "--no-worker, or set TMR_MONGO_URL and TMR_REDIS_URL and run `tmr worker`)"
+        )
+    with contextlib.ExitStack() as stack:
+        try:
+            embedded = stack.enter_context(
+                embedded_backends(
+                    settings.data_dir, mongo=settings.embedded_mongo, redis=settings.embedded_redis
+                )
+            )
+        except DataFolderInUseError as exc:
+            sys.stderr.write(f"tmr serve: {exc}\n")
+            return 1
         updates = {}
         if settings.embedded_mongo:
             updates["mongo_url"] = embedded.mongo_url

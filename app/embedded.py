@@ -21,6 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+if sys.platform != "win32":
+    import fcntl
+
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 20.0
@@ -31,6 +34,37 @@ _PR_SET_PDEATHSIG = 1
 class EmbeddedBackends:
     mongo_url: str
     redis_url: str
+
+
+class DataFolderInUseError(RuntimeError):
+    def __init__(self, data_dir: Path, pid: int | None) -> None:
+        self.data_dir = data_dir
+        self.pid = pid
+        running = "already running" if pid is None else f"already running (PID {pid})"
+        super().__init__(f"the data folder {data_dir} is in use: the registry is {running}")
+
+
+@contextlib.contextmanager
+def data_folder_lock(data_dir: Path) -> Iterator[None]:
+    """One process's embedded stores per data folder, held until it ends. An flock rather
+    than the pid file alone: the kernel releases it however the holder dies, so a crash
+    leaves no stale lock; the file only says who holds it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":
+        yield
+        return
+    fd = os.open(data_dir / "serve.pid", os.O_RDWR | os.O_CREAT, 0o644)  # not inherited
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            raise DataFolderInUseError(data_dir, int(held) if held.isdigit() else None) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def free_port() -> int:
@@ -125,34 +159,37 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
 
 @contextlib.contextmanager
 def embedded_backends(data_dir: Path, *, mongo: bool, redis: bool) -> Iterator[EmbeddedBackends]:
-    """Start the backends that have no URL configured; yield their URLs; stop them after."""
+    """Start the backends that have no URL configured; yield their URLs; stop them after.
+    Raises DataFolderInUseError, before starting anything, if another process runs
+    embedded backends on ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     logs = data_dir / "logs"
     children: list[subprocess.Popen[bytes]] = []
-    try:
-        mongo_url = redis_url = ""
-        if mongo:
-            port = free_port()
-            (data_dir / "mongo").mkdir(exist_ok=True)
-            proc = spawn(
-                mongo_server_command(data_dir / "mongo", port, logs / "mongo.log"),
-                logs / "mongo.out",
-            )
-            children.append(proc)
-            wait_for_port(port, proc, "embedded MongoDB server (nx-27017)")
-            mongo_url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
-        if redis:
-            port = free_port()
-            (data_dir / "redis").mkdir(exist_ok=True)
-            proc = spawn(redis_server_command(data_dir / "redis", port), logs / "redis.log")
-            children.append(proc)
-            wait_for_port(port, proc, "embedded Redis")
-            redis_url = f"redis://127.0.0.1:{port}/0"
-        log.info("embedded backends up (data in %s)", data_dir.resolve())
-        yield EmbeddedBackends(mongo_url=mongo_url, redis_url=redis_url)
-    finally:
-        for proc in reversed(children):
-            stop(proc)
+    with data_folder_lock(data_dir) if mongo or redis else contextlib.nullcontext():
+        try:
+            mongo_url = redis_url = ""
+            if mongo:
+                port = free_port()
+                (data_dir / "mongo").mkdir(exist_ok=True)
+                proc = spawn(
+                    mongo_server_command(data_dir / "mongo", port, logs / "mongo.log"),
+                    logs / "mongo.out",
+                )
+                children.append(proc)
+                wait_for_port(port, proc, "embedded MongoDB server (nx-27017)")
+                mongo_url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
+            if redis:
+                port = free_port()
+                (data_dir / "redis").mkdir(exist_ok=True)
+                proc = spawn(redis_server_command(data_dir / "redis", port), logs / "redis.log")
+                children.append(proc)
+                wait_for_port(port, proc, "embedded Redis")
+                redis_url = f"redis://127.0.0.1:{port}/0"
+            log.info("embedded backends up (data in %s)", data_dir.resolve())
+            yield EmbeddedBackends(mongo_url=mongo_url, redis_url=redis_url)
+        finally:
+            for proc in reversed(children):
+                stop(proc)
 
 
 def _die_with_parent() -> None:

@@ -3,6 +3,7 @@ and no child left running however the server ends."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -38,7 +39,10 @@ def _children(pid: int) -> list[int]:
 
 
 class Served:
-    def __init__(self, data_dir: Path, hub: FakeHub) -> None:
+    def __init__(
+        self, data_dir: Path, hub: FakeHub, *options: str, log: Path | None = None
+    ) -> None:
+        """``tmr serve`` with ``options``; its output in ``log`` when one is named."""
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("TMR_")}
         env |= {
@@ -46,12 +50,14 @@ class Served:
             "TMR_HF_ENDPOINT": hub.url,
             "TMR_GITHUB_API_URL": hub.url,
         }
-        self.proc = subprocess.Popen(
-            [TMR, "serve", "--port", str(self.port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.env = env
+        with log.open("wb") if log is not None else contextlib.nullcontext() as out:
+            self.proc = subprocess.Popen(
+                [TMR, "serve", "--port", str(self.port), *options],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL if out is None else out,
+            )
         self.url = f"http://127.0.0.1:{self.port}"
         try:
             self._wait_healthy()
@@ -132,3 +138,37 @@ def test_serve_keeps_data_and_leaves_no_children(tmp_path: Path, hub: FakeHub) -
         second.proc.send_signal(signal.SIGINT)  # Ctrl-C
         assert second.proc.wait(timeout=30) == 0
     assert not any(_alive(c) for c in children)
+
+
+def test_a_second_serve_on_a_busy_data_folder_says_who_holds_it(
+    tmp_path: Path, hub: FakeHub
+) -> None:
+    data_dir = tmp_path / "data"
+    first = Served(data_dir, hub)
+    try:
+        second = subprocess.run(
+            [TMR, "serve", "--port", str(free_port())],
+            env=first.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        # the first one goes on serving
+        assert httpx.get(f"{first.url}/health", timeout=10).status_code == 200
+    finally:
+        first.proc.send_signal(signal.SIGINT)
+        assert first.proc.wait(timeout=30) == 0
+    assert second.returncode == 1
+    assert second.stderr == (
+        f"tmr serve: the data folder {data_dir} is in use: the registry is already running "
+        f"(PID {first.proc.pid})\n"
+    )
+
+
+def test_serve_without_a_worker_on_embedded_backends_warns(tmp_path: Path, hub: FakeHub) -> None:
+    log = tmp_path / "serve.log"
+    served = Served(tmp_path / "data", hub, "--no-worker", log=log)
+    served.proc.send_signal(signal.SIGINT)
+    assert served.proc.wait(timeout=30) == 0
+    assert "--no-worker on embedded backends: nothing will process ingests" in log.read_text()
