@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.auth.entities import PUBLISHED_ADMIN_PASSWORD
@@ -104,6 +104,13 @@ class Settings(BaseSettings):
     login_attempts_per_user: int = Field(default=10, ge=1)
     login_attempts_per_client: int = Field(default=30, ge=1)
     login_window_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        # Resolved once, where the process starts: the processes it starts (and the logs)
+        # name the same folder whatever their working directory.
+        return value.expanduser().resolve()
 
     @model_validator(mode="before")
     @classmethod

@@ -24,3 +24,12 @@ def test_settings_survive_the_trip_through_the_environment(
     for name, value in original.as_environment().items():
         monkeypatch.setenv(name, value)
     assert Settings() == original
+
+
+def test_the_data_folder_is_absolute_from_the_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings(data_dir=Path("here")).data_dir == tmp_path.resolve() / "here"
+    monkeypatch.setenv("TMR_DATA_DIR", "there")
+    assert Settings().data_dir == tmp_path.resolve() / "there"
