@@ -7,7 +7,7 @@ failing metrics, still running 202 with the id it reserved, failed the error's s
 
 from __future__ import annotations
 
-from litestar import Response, delete, get, post, put
+from litestar import MediaType, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -95,6 +95,7 @@ async def update_artifact(  # noqa: PLR0917 - Litestar passes parameters by name
     opt=UPLOAD,
     summary="Delete an artifact",
     status_code=200,
+    media_type=MediaType.TEXT,  # the spec's 200 has no content: an empty body, not JSON null
 )
 async def delete_artifact(
     services: Services,

@@ -100,7 +100,13 @@ async def authenticate(
     return Response(msgspec.json.encode(f"bearer {token}"), media_type=MediaType.JSON)
 
 
-@delete("/reset", opt=ADMIN, summary="Reset the registry to its empty state", status_code=200)
+@delete(
+    "/reset",
+    opt=ADMIN,
+    summary="Reset the registry to its empty state",
+    status_code=200,
+    media_type=MediaType.TEXT,  # the spec's 200 has no content: an empty body, not JSON null
+)
 async def reset(services: Services) -> None:
     await services.ingest.reset()
     await services.auth.reset()
