@@ -6,16 +6,13 @@ UI, signed in through its own form."""
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from tests.browser.conftest import ADMIN, ADMIN_PASSWORD, screenshot
-from tests.support import queries
+from tests.browser.conftest import ADMIN, screenshot
+from tests.browser.support import gql, ingest, sign_in
 from tests.support.processes import admin_token
 
 WHISPER = "https://huggingface.co/openai/whisper-tiny"
@@ -31,46 +28,9 @@ RESULT_NAMES = "table.results tbody td.name a"
 READER_PASSWORD = "a reader's long passphrase 7"
 
 
-def gql(server: str, token: str, query: str, **variables: Any) -> dict[str, Any]:  # noqa: ANN401
-    answer = httpx.post(
-        f"{server}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": token},
-        timeout=30,
-    )
-    answer.raise_for_status()
-    body = answer.json()
-    assert not body.get("errors"), body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
-def ingest(server: str, token: str, url: str, kind: str = "MODEL") -> str:
-    """The id of the artifact stored from ``url``, once its ingest is DONE."""
-    payload = gql(server, token, queries.INGEST, url=url, type=kind)["ingest"]
-    assert payload["error"] is None, payload
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        job = gql(server, token, queries.JOB, id=payload["job"]["id"])["ingestJob"]
-        if job["state"] in {"DONE", "FAILED"}:
-            assert job["state"] == "DONE", job
-            artifact_id: str = job["artifact"]["id"]
-            return artifact_id
-        time.sleep(0.1)
-    pytest.fail(f"the ingest of {url} did not finish in 60 s")
-
-
 @pytest.fixture
 def token(server: str) -> str:
     return admin_token(server)
-
-
-def sign_in(page: Page, server: str, user: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
-    page.goto(f"{server}/#/signin")
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("who")).to_have_text(user)
 
 
 def open_fragment(page: Page, server: str, fragment: str) -> None:

@@ -6,7 +6,6 @@ registry."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from app.settings import Settings
 from tests.browser.conftest import ADMIN, ADMIN_PASSWORD, ConsoleWatch, screenshot
-from tests.browser.test_signin import graphql, page_token, refused, sign_in
+from tests.browser.support import graphql, ingest, page_token, refused, sign_in
 from tests.cli.conftest import serve
 from tests.fakehub import FakeHub
 from tests.support.processes import admin_token
@@ -25,9 +24,6 @@ from tests.support.scoring import METRICS
 WHISPER = "https://huggingface.co/openai/whisper-tiny"
 AUDIENCE = "https://huggingface.co/parvk11/audience_classifier_model"
 
-INGEST = """mutation Ingest($url: String!) {
-  ingest(input: {url: $url, type: MODEL}) { job { id } error { ... on Error { code message } } }
-}"""
 JOB = """query Job($id: ID!) {
   ingestJob(id: $id) { state gate { failures { metric } } artifact { id } }
 }"""
@@ -58,19 +54,6 @@ def fits_the_width(page: Page) -> bool:
 @pytest.fixture
 def gated_server(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield from serve(settings.model_copy(update={"gate_enabled": True}), monkeypatch)
-
-
-def ingest_over_api(server: str, token: str, url: str) -> dict[str, Any]:
-    """Set-up, not under test: an ingest through GraphQL, waited for until it ends."""
-    answer = graphql(server, token, INGEST, url=url)["data"]["ingest"]
-    assert answer["error"] is None, answer["error"]
-    job_id = answer["job"]["id"]
-    deadline = time.monotonic() + 60
-    while True:
-        job: dict[str, Any] = graphql(server, token, JOB, id=job_id)["data"]["ingestJob"]
-        if job["state"] in {"DONE", "FAILED"} or time.monotonic() > deadline:
-            return job
-        time.sleep(0.1)
 
 
 def submit_ingest(page: Page, url: str) -> None:
@@ -163,15 +146,14 @@ def test_a_job_reset_away_while_watched_stops_its_progress_and_reload_says_so(
 
 
 def test_the_ingest_form_shows_a_conflict_and_a_bad_url(page: Page, server: str) -> None:
-    stored = ingest_over_api(server, admin_token(server), WHISPER)
-    assert stored["state"] == "DONE"
+    stored = ingest(server, admin_token(server), WHISPER)
     sign_in(page, server, ADMIN, ADMIN_PASSWORD, then="/ingest")
 
     submit_ingest(page, WHISPER)
     outcome = page.get_by_test_id("ingest-outcome")
     expect(outcome.get_by_role("alert")).to_contain_text("conflict")
     link = outcome.get_by_role("link", name="open the stored artifact")
-    expect(link).to_have_attribute("href", f"#/artifact/{stored['artifact']['id']}")
+    expect(link).to_have_attribute("href", f"#/artifact/{stored}")
     expect(page).to_have_url(re.compile("#/ingest$"))
 
     submit_ingest(page, "https://example.com/not/a/hub")
@@ -245,8 +227,7 @@ AUTHENTICATE = """mutation SignIn($name: String!, $password: String!) {
 
 def test_reset_needs_the_word_typed_then_signs_out(page: Page, server: str) -> None:
     admin = admin_token(server)
-    stored = ingest_over_api(server, admin, WHISPER)
-    assert stored["state"] == "DONE"
+    ingest(server, admin, WHISPER)
     graphql(server, admin, CREATE_USER, name="reader", password="reader-password")
     reader = graphql(server, admin, AUTHENTICATE, name="reader", password="reader-password")
     reader_token = reader["data"]["authenticate"]["token"]

@@ -6,53 +6,13 @@ the sign-in form with the reason rather than leaving a page of refusals."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
-import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ADMIN, ADMIN_PASSWORD
+from tests.browser.support import fill_sign_in, graphql, page_token, refused, sign_in
 
-ME = "query { me { name } }"
 REVOKE = "mutation Revoke($t: String!) { revokeToken(token: $t) }"
-
-
-def sign_in(page: Page, server: str, user: str, password: str, then: str = "/ingest") -> None:
-    """Through the sign-in form, landing on the fragment path ``then``."""
-    page.goto(f"{server}/#/signin?next={then}")
-    fill_sign_in(page, user, password)
-    expect(page.get_by_test_id("who")).to_have_text(user)
-    expect(page).to_have_url(re.compile(re.escape(f"#{then}") + "$"))
-
-
-def fill_sign_in(page: Page, user: str, password: str) -> None:
-    page.get_by_label("User name").fill(user)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def page_token(page: Page) -> str:
-    token = page.evaluate("sessionStorage.getItem('tmr.token')")
-    assert isinstance(token, str)
-    assert token
-    return token
-
-
-def graphql(server: str, token: str, query: str, **variables: Any) -> dict[str, Any]:  # noqa: ANN401
-    answer = httpx.post(
-        f"{server}/graphql",
-        json={"query": query, "variables": variables},
-        headers={"Authorization": token},
-        timeout=30,
-    )
-    answer.raise_for_status()
-    body: dict[str, Any] = answer.json()
-    return body
-
-
-def refused(server: str, token: str) -> bool:
-    errors = graphql(server, token, ME).get("errors") or []
-    return any(e.get("extensions", {}).get("code") == "UNAUTHENTICATED" for e in errors)
 
 
 def test_a_wrong_password_is_refused_and_the_right_one_signs_in(page: Page, server: str) -> None:
@@ -69,7 +29,7 @@ def test_a_wrong_password_is_refused_and_the_right_one_signs_in(page: Page, serv
 
 
 def test_signing_out_returns_to_sign_in_and_ends_the_token(page: Page, server: str) -> None:
-    sign_in(page, server, ADMIN, ADMIN_PASSWORD)
+    sign_in(page, server, ADMIN, ADMIN_PASSWORD, then="/ingest")
     token = page_token(page)
 
     page.get_by_role("button", name="Sign out").click()
