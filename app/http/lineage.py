@@ -13,8 +13,6 @@ from app.http.access import SEARCH
 from app.http.models import MODEL_ONLY, ArtifactIdParam, require_model
 from app.services import Services
 
-ROOT_SOURCE = "config_json"
-
 
 @get(MODEL_ONLY + "/lineage", opt=SEARCH, summary="A model's lineage graph")
 async def model_lineage(
@@ -23,30 +21,24 @@ async def model_lineage(
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
 ) -> dict[str, list[dict[str, Any]]]:
     require_model(artifact_type, id)
-    graph = await services.lineage.graph(id)
-    ids = {n.name: n.artifact.id for n in graph.nodes if n.artifact is not None}
-    edges = [e for e in graph.edges if e.parent in ids and e.child in ids]
-    # A node's source is how the link to it was found; the queried model's own is its config.
-    sources = {e.parent: e.source for e in edges} | {e.child: e.source for e in edges}
-    nodes = [
-        {
-            "artifact_id": n.artifact.id,
-            "name": n.artifact.name,
-            "source": sources.get(n.name, ROOT_SOURCE),
-            "metadata": {"repository_url": n.artifact.source.canonical_url},
-        }
-        for n in graph.nodes
-        if n.artifact is not None
-    ]
+    lineage = await services.lineage.registered(id)
     return {
-        "nodes": nodes,
+        "nodes": [
+            {
+                "artifact_id": n.artifact.id,
+                "name": n.artifact.name,
+                "source": n.source,
+                "metadata": {"repository_url": n.artifact.source.canonical_url},
+            }
+            for n in lineage.nodes
+        ],
         "edges": [
             {
-                "from_node_artifact_id": ids[e.parent],
-                "to_node_artifact_id": ids[e.child],
+                "from_node_artifact_id": e.parent.id,
+                "to_node_artifact_id": e.child.id,
                 "relationship": e.relationship,
                 "source": e.source,
             }
-            for e in edges
+            for e in lineage.edges
         ],
     }

@@ -17,12 +17,11 @@ from litestar.exceptions import HTTPException
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
-from app.artifacts.entities import Artifact
 from app.artifacts.errors import ArtifactNotFoundError
 from app.errors import NotFoundError, ValidationError
 from app.http.access import SEARCH
 from app.http.models import ArtifactMetadata, ArtifactQuery, ArtifactRegEx, metadata_of
-from app.search.entities import ArtifactFilter, decode_cursor, encode_cursor
+from app.search.entities import ArtifactFilter
 from app.services import Services
 
 PAGE_SIZE = 100
@@ -45,31 +44,34 @@ async def enumerate_artifacts(
     data: JSONBody[list[ArtifactQuery]],
     offset: OffsetParam = None,
 ) -> Response[list[ArtifactMetadata]]:
-    if not data:
+    filters = _filters(data)
+    listing = await services.search.enumerate(filters, after=_ordinal(offset), limit=PAGE_SIZE)
+    headers = {} if listing.next_after is None else {"offset": str(listing.next_after)}
+    return Response([metadata_of(a) for a in listing.artifacts], headers=headers)
+
+
+def _filters(queries: list[ArtifactQuery]) -> list[ArtifactFilter]:
+    if not queries:
         raise ValidationError("give at least one artifact query")
-    if len(data) > MAX_QUERIES:
+    if len(queries) > MAX_QUERIES:
         raise HTTPException(
             status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             detail=f"at most {MAX_QUERIES} queries per request",
         )
+    # The spec's name "*" stands for any name.
+    return [
+        ArtifactFilter(name=None if q.name == "*" else q.name, types=frozenset(q.types or ()))
+        for q in queries
+    ]
+
+
+def _ordinal(offset: str | None) -> int | None:
+    if offset is None:
+        return None
     # isdigit alone lets other scripts' digits ("³") through to int().
-    if offset is not None and not (offset.isascii() and offset.isdigit() and len(offset) <= 18):  # noqa: PLR2004
+    if not (offset.isascii() and offset.isdigit() and len(offset) <= 18):  # noqa: PLR2004
         raise ValidationError("offset must be a value this API returned", field="offset")
-    after = None if offset is None else encode_cursor(int(offset))
-    found: dict[int, Artifact] = {}
-    more = False
-    for query in data:
-        f = ArtifactFilter(
-            name=None if query.name == "*" else query.name, types=frozenset(query.types or ())
-        )
-        page = await services.search.search(f, first=PAGE_SIZE, after=after)
-        more = more or page.has_next_page
-        found.update({decode_cursor(e.cursor): e.artifact for e in page.edges})
-    ordinals = sorted(found)
-    more = more or len(ordinals) > PAGE_SIZE
-    chosen = ordinals[:PAGE_SIZE]
-    headers = {"offset": str(chosen[-1])} if more and chosen else {}
-    return Response([metadata_of(found[o]) for o in chosen], headers=headers)
+    return int(offset)
 
 
 @post(
@@ -82,10 +84,10 @@ async def by_regex(
     services: Services,
     data: JSONBody[ArtifactRegEx],
 ) -> list[ArtifactMetadata]:
-    found = await _all(services, ArtifactFilter(regex=data.regex))
+    found = await services.search.every(ArtifactFilter(regex=data.regex), most=MAX_MATCHES)
     if not found:
         raise NotFoundError("no artifact found under this regex")
-    return found
+    return [metadata_of(a) for a in found]
 
 
 @get("/artifact/byName/{name:str}", opt=SEARCH, summary="Every artifact with exactly this name")
@@ -93,19 +95,7 @@ async def by_name(
     services: Services,
     name: Annotated[str, PathParameter(min_length=1, max_length=255)],
 ) -> list[ArtifactMetadata]:
-    found = await _all(services, ArtifactFilter(name=name))
+    found = await services.search.every(ArtifactFilter(name=name), most=MAX_MATCHES)
     if not found:
         raise ArtifactNotFoundError(name)
-    return found
-
-
-async def _all(services: Services, f: ArtifactFilter) -> list[ArtifactMetadata]:
-    found: list[ArtifactMetadata] = []
-    after = None
-    while len(found) < MAX_MATCHES:
-        page = await services.search.search(f, first=PAGE_SIZE, after=after)
-        found += [metadata_of(e.artifact) for e in page.edges]
-        if not page.has_next_page or page.end_cursor is None:
-            break
-        after = page.end_cursor
-    return found[:MAX_MATCHES]
+    return [metadata_of(a) for a in found]

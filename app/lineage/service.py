@@ -9,6 +9,7 @@ children is found from both sides at once; a visited set ends cycles in bad meta
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from app.artifacts.entities import Artifact
 from app.artifacts.service import ArtifactService
@@ -16,6 +17,31 @@ from app.errors import ValidationError
 from app.lineage.entities import LineageDirection, LineageEdge, LineageGraph, LineageNode
 
 MAX_DEPTH = 50
+#: The source of the queried model's own node in a registered view: its config named it.
+ROOT_SOURCE = "config_json"
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredNode:
+    artifact: Artifact
+    source: str  # how the link to it was found (config_json | model_card)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredEdge:
+    parent: Artifact
+    child: Artifact
+    relationship: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredLineage:
+    """A lineage graph restricted to registered models (the queried one always among them)
+    and the links between them, as the course spec draws it."""
+
+    nodes: tuple[RegisteredNode, ...]
+    edges: tuple[RegisteredEdge, ...]
 
 
 class LineageService:
@@ -44,6 +70,25 @@ class LineageService:
         nodes = up.nodes | {k: n for k, n in down.nodes.items() if k not in up.nodes}
         edges = up.edges | {k: e for k, e in down.edges.items() if k not in up.edges}
         return LineageGraph(root=root, nodes=tuple(nodes.values()), edges=tuple(edges.values()))
+
+    async def registered(self, artifact_id: str) -> RegisteredLineage:
+        """The default graph (both ways, depth 5) without the models only named in it."""
+        graph = await self.graph(artifact_id)
+        found = {n.name: n.artifact for n in graph.nodes if n.artifact is not None}
+        edges = [e for e in graph.edges if e.parent in found and e.child in found]
+        # A node's source is how the link to it was found; the queried model's own is its config.
+        sources = {e.parent: e.source for e in edges} | {e.child: e.source for e in edges}
+        return RegisteredLineage(
+            nodes=tuple(
+                RegisteredNode(n.artifact, sources.get(n.name, ROOT_SOURCE))
+                for n in graph.nodes
+                if n.artifact is not None
+            ),
+            edges=tuple(
+                RegisteredEdge(found[e.parent], found[e.child], e.relationship, e.source)
+                for e in edges
+            ),
+        )
 
     async def ancestors(self, artifact_id: str, depth: int = MAX_DEPTH) -> list[Artifact]:
         """Every registered ancestor, nearest first."""

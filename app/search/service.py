@@ -21,6 +21,8 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from app.artifacts.entities import Artifact
 from app.search.entities import (
@@ -38,6 +40,16 @@ from app.search.patterns import SearchPattern
 from app.search.repository import SearchRepository
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One page of the union of several filters, oldest first, each artifact once."""
+
+    artifacts: tuple[Artifact, ...]
+    #: The ordinal of the last artifact listed when more match past it, else None: the
+    #: ``after`` that gives the next page.
+    next_after: int | None
 
 
 class SearchService:
@@ -68,6 +80,37 @@ class SearchService:
         rows = await self._repo.get_many([e.id for e in chosen])
         fresh = [(o, a) for o, a in rows if _still_matches(a, f, pattern)]
         return Page(_edges(fresh), has_next_page=begin + limit < len(matches), total=len(matches))
+
+    async def enumerate(
+        self, filters: Sequence[ArtifactFilter], *, after: int | None = None, limit: int
+    ) -> Listing:
+        """Up to ``limit`` artifacts matching any of ``filters``, past the ordinal ``after``.
+
+        Each filter is read one page of ``limit`` ahead, so the union's first ``limit`` are
+        exact and a filter with more left says there is more."""
+        cursor = None if after is None else encode_cursor(after)
+        found: dict[int, Artifact] = {}
+        more = False
+        for f in filters:
+            page = await self.search(f, first=limit, after=cursor)
+            more = more or page.has_next_page
+            found.update({decode_cursor(e.cursor): e.artifact for e in page.edges})
+        ordinals = sorted(found)
+        chosen = ordinals[:limit]
+        more = more or len(ordinals) > limit
+        return Listing(tuple(found[o] for o in chosen), chosen[-1] if more and chosen else None)
+
+    async def every(self, f: ArtifactFilter, *, most: int) -> list[Artifact]:
+        """The first ``most`` artifacts matching ``f``, oldest first, read a full page at a time."""
+        found: list[Artifact] = []
+        after = None
+        while len(found) < most:
+            page = await self.search(f, first=MAX_PAGE_SIZE, after=after)
+            found += [e.artifact for e in page.edges]
+            if not page.has_next_page or page.end_cursor is None:
+                break
+            after = page.end_cursor
+        return found[:most]
 
     async def count(self, f: ArtifactFilter) -> int:
         """How many artifacts match ``f`` in all."""
