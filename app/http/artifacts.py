@@ -31,6 +31,7 @@ from app.http.models import (
     GateRejection,
     metadata_of,
 )
+from app.ingest import outcomes
 from app.ingest.entities import IngestJob
 from app.ingest.gating import GATE_REJECTED
 from app.ingest.outcomes import Failed, IngestOutcome, Pending, Rejected, Stored
@@ -140,25 +141,23 @@ async def _answer(
         case Stored(artifact=artifact):
             body = await envelope(services, artifact, principal, url)
             return Response(body, status_code=done_status)
-        case Rejected(job=job, decision=decision):
+        case Rejected(decision=decision):
             rejection = GateRejection(
                 code=GATE_REJECTED,
-                detail=rejection_detail(job),
+                detail=outcome.detail,
                 failing_metrics=failing_metrics(decision),
             )
             return Response(rejection, status_code=HTTP_424_FAILED_DEPENDENCY)
         case Failed(error=error):
             raise error
         case Pending(job=job):
-            name = job.name or (job.source.default_name if job.source else job.url)
-            pending = ArtifactMetadata(name=name, id=job.artifact_id, type=job.type)
+            pending = ArtifactMetadata(name=outcome.name, id=job.artifact_id, type=job.type)
             return Response(pending, status_code=HTTP_202_ACCEPTED)
 
 
 def rejection_detail(job: IngestJob) -> str:
-    if job.error is None:
-        return "Artifact is not registered due to the disqualified rating."
-    return job.error.message
+    # app/http/ingest.py reads it from here.
+    return outcomes.rejection_detail(job)
 
 
 def failing_metrics(decision: GateDecision) -> list[FailingMetric]:

@@ -29,12 +29,23 @@ class Rejected:
     job: IngestJob
     decision: GateDecision
 
+    @property
+    def detail(self) -> str:
+        return rejection_detail(self.job)
+
 
 @dataclass(frozen=True, slots=True)
 class Pending:
     """Still running (or its end could not be read yet): the client polls by the reserved id."""
 
     job: IngestJob
+
+    @property
+    def name(self) -> str:
+        """The name the artifact will be registered under, as far as known yet: the one asked
+        for, else the source's default, else (source not yet resolved) the URL."""
+        job = self.job
+        return job.name or (job.source.default_name if job.source else job.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +63,13 @@ _BAD_SOURCE = frozenset({"validation", "upstream_not_found", "upstream_gated"})
 _UPSTREAM = frozenset({"upstream", "upstream_unavailable", "upstream_rate_limited", "timeout"})
 # A worker that died on every try, or a job the queue lost: nothing wrong with the request.
 _BACKEND = frozenset({"backend_unavailable", "queue_unavailable", "worker_crashed", "job_lost"})
+
+
+def rejection_detail(job: IngestJob) -> str:
+    """Why the gate refused a job, in words: its own message when the job recorded one."""
+    if job.error is None:
+        return "Artifact is not registered due to the disqualified rating."
+    return job.error.message
 
 
 def failure(job: IngestJob, error: IngestError) -> AppError:
