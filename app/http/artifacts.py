@@ -31,8 +31,6 @@ from app.http.models import (
     GateRejection,
     metadata_of,
 )
-from app.ingest import outcomes
-from app.ingest.entities import IngestJob
 from app.ingest.gating import GATE_REJECTED
 from app.ingest.outcomes import Failed, IngestOutcome, Pending, Rejected, Stored
 from app.rating.entities import GateDecision
@@ -153,11 +151,6 @@ async def _answer(
         case Pending(job=job):
             pending = ArtifactMetadata(name=outcome.name, id=job.artifact_id, type=job.type)
             return Response(pending, status_code=HTTP_202_ACCEPTED)
-
-
-def rejection_detail(job: IngestJob) -> str:
-    # app/http/ingest.py reads it from here.
-    return outcomes.rejection_detail(job)
 
 
 def failing_metrics(decision: GateDecision) -> list[FailingMetric]:

@@ -21,9 +21,8 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_424_
 from app.artifacts.entities import ArtifactType
 from app.auth.entities import Principal
 from app.http.access import UPLOAD
-from app.http.artifacts import failing_metrics, rejection_detail
+from app.http.artifacts import failing_metrics
 from app.http.models import IngestAnswer, IngestRequest
-from app.ingest.entities import IngestJob
 from app.ingest.outcomes import Failed, Pending, Rejected, Stored
 from app.rating.entities import MetricScore
 from app.rating.gate import EntryPoint
@@ -59,11 +58,11 @@ async def ingest_model(
                 latency_ms=0,
                 failing_metrics=None if decision is None or passed else failing_metrics(decision),
             )
-        case Rejected(job=job, decision=decision):
+        case Rejected(job=job, decision=decision) as rejected:
             answer = IngestAnswer(
                 status=HTTP_424_FAILED_DEPENDENCY,
-                message=rejection_detail(job),
-                model_name=_name(job),
+                message=rejected.detail,
+                model_name=rejected.name,
                 artifact_id=None,
                 is_ingestible=False,
                 all_scores=_scores(job.scores, job.net_score),
@@ -72,11 +71,11 @@ async def ingest_model(
             )
         case Failed(error=error):
             raise error
-        case Pending(job=job):
+        case Pending(job=job) as pending:
             answer = IngestAnswer(
                 status=HTTP_202_ACCEPTED,
                 message=f"still being ingested: poll artifact {job.artifact_id} or job {job.id}",
-                model_name=_name(job),
+                model_name=pending.name,
                 artifact_id=job.artifact_id,
                 is_ingestible=None,
                 all_scores=_scores(job.scores, job.net_score),
@@ -85,10 +84,6 @@ async def ingest_model(
             )
     answer.latency_ms = round((time.perf_counter() - started) * 1000)
     return Response(answer, status_code=answer.status)
-
-
-def _name(job: IngestJob) -> str:
-    return job.name or (job.source.default_name if job.source is not None else job.url)
 
 
 def _scores(metrics: tuple[MetricScore, ...], net_score: float | None) -> dict[str, float]:

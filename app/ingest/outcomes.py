@@ -33,6 +33,10 @@ class Rejected:
     def detail(self) -> str:
         return rejection_detail(self.job)
 
+    @property
+    def name(self) -> str:
+        return registered_name(self.job)
+
 
 @dataclass(frozen=True, slots=True)
 class Pending:
@@ -42,10 +46,7 @@ class Pending:
 
     @property
     def name(self) -> str:
-        """The name the artifact will be registered under, as far as known yet: the one asked
-        for, else the source's default, else (source not yet resolved) the URL."""
-        job = self.job
-        return job.name or (job.source.default_name if job.source else job.url)
+        return registered_name(self.job)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,12 @@ _BAD_SOURCE = frozenset({"validation", "upstream_not_found", "upstream_gated"})
 _UPSTREAM = frozenset({"upstream", "upstream_unavailable", "upstream_rate_limited", "timeout"})
 # A worker that died on every try, or a job the queue lost: nothing wrong with the request.
 _BACKEND = frozenset({"backend_unavailable", "queue_unavailable", "worker_crashed", "job_lost"})
+
+
+def registered_name(job: IngestJob) -> str:
+    """The name the artifact is (or would be) registered under, as far as known yet: the one
+    asked for, else the source's default, else (source not yet resolved) the URL."""
+    return job.name or (job.source.default_name if job.source else job.url)
 
 
 def rejection_detail(job: IngestJob) -> str:
