@@ -83,7 +83,10 @@ class StoreCounts:
     duplicate_artifacts: int  # documents beyond the first for one source
     orphan_bundles: int  # bundle files no document points to
     documents_without_bundle: int
-    held_locks: int  # sources still locked for an ingest in flight
+    # Sources locked by a job still in flight. A lock whose job has ended (a worker killed
+    # between ending the job and freeing the lock) blocks nothing: the next claim of the
+    # source takes it over (JobStates.claim).
+    held_locks: int
 
 
 async def store_counts(settings: Settings) -> StoreCounts:
@@ -91,7 +94,11 @@ async def store_counts(settings: Settings) -> StoreCounts:
     try:
         db = client[settings.mongo_database]
         docs = [d async for d in db["artifacts"].find({}, {"source_key": 1, "blob": 1})]
-        held_locks = await db["ingest_locks"].count_documents({})
+        holders = [d["job_id"] async for d in db["ingest_locks"].find({})]
+        live = {"$nin": [s.value for s in IngestState if s.terminal]}
+        held_locks = await db["ingest_jobs"].count_documents(
+            {"_id": {"$in": holders}, "state": live}
+        )
     finally:
         await client.close()
     root = settings.data_dir / "blobs"
