@@ -117,7 +117,7 @@ class Liveness:
             try:
                 if await self._registry.take_turn(self.worker_id):
                     done = await self._recovery.reconcile()
-                    if done.released or done.requeued or done.ended:
+                    if done.released or done.requeued or done.ended or done.freed:
                         log.info("reconciled the queue: %s", done)
             except Exception:
                 log.warning("reconciling the queue failed; trying next turn", exc_info=True)

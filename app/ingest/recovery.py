@@ -34,6 +34,7 @@ class Reconciled:
     released: tuple[str, ...] = ()  # taken by a dead worker: free for a live one
     requeued: tuple[str, ...] = ()  # lost by the queue: queued again
     ended: tuple[str, ...] = ()  # lost with no tries left: FAILED
+    freed: tuple[str, ...] = ()  # sources whose lock outlived its job
 
 
 class IngestRecovery:
@@ -90,7 +91,11 @@ class IngestRecovery:
             else:
                 await self._end(job.id, self._lost(job))
                 ended.append(job.id)
-        return Reconciled(tuple(released), tuple(requeued), tuple(ended))
+        freed = []
+        for source, job_id in await self._jobs.stale_locks(PASS_LIMIT):
+            await self._jobs.release_source(source, job_id)
+            freed.append(source)
+        return Reconciled(tuple(released), tuple(requeued), tuple(ended), tuple(freed))
 
     async def _requeue(self, job: IngestJob) -> bool:
         if job.attempts >= self._max_tries:

@@ -112,6 +112,24 @@ class IngestJobRepository:
     async def release_source(self, source_key: str, job_id: str) -> None:
         await self._locks.delete_one({"_id": source_key, "job_id": job_id})
 
+    async def stale_locks(self, limit: int) -> list[tuple[str, str]]:
+        """(source, job id) of locks whose job has ended or is gone: a worker died between
+        ending the job and freeing its lock."""
+        locks = [(d["_id"], str(d["job_id"])) async for d in self._locks.find({}).limit(limit)]
+        if not locks:
+            return []
+        live = {
+            d["_id"]
+            async for d in self._jobs.find(
+                {
+                    "_id": {"$in": [job_id for _, job_id in locks]},
+                    "state": {"$nin": [s.value for s in IngestState if s.terminal]},
+                },
+                {"_id": 1},
+            )
+        }
+        return [(source, job_id) for source, job_id in locks if job_id not in live]
+
 
 def _to_document(job: IngestJob) -> Document:
     return {

@@ -85,7 +85,7 @@ class StoreCounts:
     documents_without_bundle: int
     # Sources locked by a job still in flight. A lock whose job has ended (a worker killed
     # between ending the job and freeing the lock) blocks nothing: the next claim of the
-    # source takes it over (JobStates.claim).
+    # source takes it over (JobStates.claim), and the reconciler frees it on its next turn.
     held_locks: int
 
 

@@ -269,3 +269,27 @@ async def test_a_run_that_lost_the_race_keeps_the_winners_bundle(
     assert again.ingest_id == job.id
     assert bundle.status_code == 200
     assert bundle.content[:2] == b"PK"
+
+
+async def test_a_lock_left_by_a_job_that_ended_is_freed(settings: Settings) -> None:
+    settings = quick(settings)
+    async with (
+        running_registry(settings, worker=False) as registry,
+        job_store(settings) as jobs,
+        worker_in_loop(settings) as worker,
+    ):
+        job = await registry.services.ingest.start(WHISPER, ArtifactType.MODEL, None, "tester")
+        final = await ended(registry, job.id)
+        # A worker killed between ending the job and freeing its lock leaves this behind.
+        assert await jobs.acquire_source("hf:model:openai/whisper-tiny", job.id) is None
+        left = await jobs.stale_locks(10)
+        live = await registry.services.ingest.start(
+            "https://huggingface.co/google-bert/bert-base-uncased", ArtifactType.MODEL, None, "t"
+        )
+        done = await worker.ctx["recovery"].reconcile()
+        after = await jobs.stale_locks(10)
+        await ended(registry, live.id)
+    assert final.state is IngestState.DONE
+    assert left == [("hf:model:openai/whisper-tiny", job.id)]
+    assert done.freed == ("hf:model:openai/whisper-tiny",)  # the live job's lock is kept
+    assert after == []
