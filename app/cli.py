@@ -183,15 +183,7 @@ def _serve_processes(
 
     os.environ.update(settings.as_environment())
     worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"]) if with_worker else None
-    base = str(settings.public_url).rstrip("/")
-    log.info(
-        "registry starting %d API processes: web UI %s/ , GraphiQL %s/graphql , "
-        "REST docs %s/schema",
-        count,
-        base,
-        base,
-        base,
-    )
+    _log_pages(f"registry starting {count} API processes", str(settings.public_url))
     try:
         uvicorn.run(
             "app.asgi:served_app",
@@ -247,13 +239,20 @@ async def _announce_pages(server: uvicorn.Server, base: str) -> None:
     """Once the server listens: where a person points the browser."""
     while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.05)
+    _log_pages("registry ready", base)
+
+
+def _log_pages(event: str, base: str) -> None:
+    """Where a person points the browser: the UI, GraphiQL and the REST docs."""
     base = base.rstrip("/")
+    pages = {"ui": f"{base}/", "graphiql": f"{base}/graphql", "rest_docs": f"{base}/schema"}
     log.info(
-        "registry ready: web UI %s/ , GraphiQL %s/graphql , REST docs %s/schema",
-        base,
-        base,
-        base,
-        extra={"ui": f"{base}/", "graphiql": f"{base}/graphql", "rest_docs": f"{base}/schema"},
+        "%s: web UI %s , GraphiQL %s , REST docs %s",
+        event,
+        pages["ui"],
+        pages["graphiql"],
+        pages["rest_docs"],
+        extra=pages,
     )
 
 

@@ -8,10 +8,11 @@ import json
 import time
 from urllib.parse import quote
 
-import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ConsoleWatch
+from tests.browser.support import gql
+from tests.support import queries
 from tests.support.processes import admin_token
 
 WHISPER = "https://huggingface.co/openai/whisper-tiny"
@@ -19,17 +20,8 @@ PROGRESS = "subscription($id: ID!) { ingestProgress(jobId: $id) { state netScore
 
 
 def _queue_ingest(server: str, token: str) -> str:
-    answer = httpx.post(
-        f"{server}/graphql",
-        headers={"Authorization": token},
-        json={
-            "query": "mutation($u: String!) { ingest(input: {url: $u, type: MODEL}) "
-            "{ job { id } error { __typename } } }",
-            "variables": {"u": WHISPER},
-        },
-        timeout=30,
-    )
-    payload = answer.json()["data"]["ingest"]
+    """A queued ingest's job id, not waited for: the subscription is to see it progress."""
+    payload = gql(server, token, queries.INGEST, url=WHISPER, type="MODEL")["ingest"]
     assert payload["error"] is None, payload
     job_id: str = payload["job"]["id"]
     return job_id

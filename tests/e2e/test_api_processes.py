@@ -15,6 +15,8 @@ from tests.support.processes import admin_token, serve_process
 
 pytestmark = pytest.mark.timeout(300)
 
+# the pages a person opens, as the startup log names them (at the registry's public URL)
+PAGES = r"web UI (http://\S+)/ , GraphiQL \1/graphql , REST docs \1/schema"
 PROBE = '{ ingestJob(id: "none") { id } }'
 
 
@@ -66,6 +68,9 @@ def test_a_change_in_one_process_is_seen_by_the_next_request_to_another(
         after_revoke = _code(two, revoked)
         _gql(one, admin, 'mutation { deleteUser(name: "deleted") { deletedName } }')
         after_delete = _code(two, deleted)
+        startup = (tmp_path / "one" / "serve.log").read_text()
+    # the startup log names the pages a person opens
+    assert re.search(PAGES, startup), startup[-500:]
     assert warm == ["OK", "OK"]
     assert after_revoke == "UNAUTHENTICATED"
     assert after_delete == "UNAUTHENTICATED"
@@ -81,4 +86,5 @@ def test_serve_with_workers_runs_that_many_api_processes(
         codes = {_code(url, admin) for _ in range(20)}
         log = (tmp_path / "serve.log").read_text()
     assert codes == {"OK"}
+    assert re.search("registry starting 2 API processes: " + PAGES, log)
     assert len(set(re.findall(r"Started server process \[(\d+)\]", log))) == 2
