@@ -189,7 +189,10 @@ async def _users_for(world: World, callers: list[Caller]) -> None:
 
 async def _state(world: World) -> dict[str, Any]:
     """What a refused operation could have changed: every collection's documents (tokens'
-    use counts aside), and the queue."""
+    use counts aside), and the queue. The audit journal is drained first, so the log is read
+    whole wherever its entries wait, and the worker's own drain cannot change it meanwhile."""
+    while await world.registry.services.audit.drain():
+        pass
     client = mongo.connect(world.settings.mongo_url or "")
     try:
         db = client[world.settings.mongo_database]
