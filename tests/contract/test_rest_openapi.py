@@ -60,6 +60,15 @@ from tests.support.spec import require_course_spec
 
 SPEC_PATH = require_course_spec()
 
+# The registry runs in a thread of this process, and PyMongo draws every request id from the
+# global `random` (`pymongo.message._randint`); Hypothesis takes that for a strategy using
+# `random` whenever a background write lands while it draws a case, and warns. The strategies
+# here use no `random`; only that warning is silenced.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies"
+    ":hypothesis.errors.HypothesisDeprecationWarning"
+)
+
 #: Hypothesis examples per operation in the fuzzing phase (valid and invalid inputs); the
 #: examples and coverage phases add their own fixed sets. About 800 requests in all: some 25 s
 #: with a token on two cores.
