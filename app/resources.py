@@ -15,7 +15,7 @@ from aiobotocore.config import AioConfig
 from arq.connections import ArqRedis, RedisSettings
 from pydantic import SecretStr
 
-from app.artifacts.repository import ArtifactRepository
+from app.artifacts.cached_repository import CachedArtifactRepository
 from app.artifacts.service import ArtifactService
 from app.audit.journal import AuditJournal
 from app.audit.repository import AuditRepository
@@ -144,7 +144,7 @@ async def build_services(resources: Resources) -> Services:
 
 async def _compose_services(resources: Resources) -> Services:
     settings = resources.settings
-    artifact_repo = ArtifactRepository(resources.db)
+    artifact_repo = CachedArtifactRepository(resources.db, settings.read_cache_entries)
     job_repo = IngestJobRepository(resources.db)
     await artifact_repo.ensure_indexes()
     await job_repo.ensure_indexes()
@@ -193,7 +193,9 @@ async def _compose_services(resources: Resources) -> Services:
         cost=CostService(artifacts, lineage),
         audit=audit,
         licensing=LicensingService(artifacts, resources.upstream),
-        search=SearchService(SearchRepository(resources.db)),
+        search=SearchService(
+            SearchRepository(resources.db), artifacts, cache_entries=settings.read_cache_entries
+        ),
         ingest=IngestService(
             jobs=job_repo,
             artifacts=artifacts,

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Key that signs local download links; generated and kept in the data folder when unset.
     signing_key: SecretStr | None = None
     download_url_ttl_seconds: int = Field(default=3600, gt=0)
+    #: Stored artifacts (and lookups, and pages of ids) each API process keeps in memory per
+    #: kind, served while the data version is unchanged (app.freshness); 0 reads the store
+    #: every time.
+    read_cache_entries: int = Field(default=20_000, ge=0)
 
     # The quality gate for model ingests (DESIGN §5, app/rating/gate.py).
     #: The minimum net score over the metrics that apply.

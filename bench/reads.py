@@ -447,6 +447,13 @@ def measure(
         )
 
 
+def measure_cold(registry: Server, scale: Scale, args: argparse.Namespace) -> None:
+    deep = lineage(scale.count)
+    for _ in range(args.rounds):
+        for key, load in (("page cold", PAGE), ("lineage cold", deep)):
+            scale.add(key, asyncio.run(latency(registry.url, load, args.seconds, registry.tokens)))
+
+
 def spread(values: list[float], fmt: str) -> str:
     if not values:
         return "-"
@@ -500,10 +507,14 @@ def report_latency(scale: Scale) -> None:
     rows = (
         ("page", PAGE.name, PAGE_TARGET_MS),
         ("lineage", "GraphQL lineage(id, UP, depth 20)", LINEAGE_TARGET_MS),
+        ("page cold", "  the same, read cache off", math.nan),
+        ("lineage cold", "  the same, read cache off", math.nan),
         ("client", "floor artifact(id) (client + framework)", math.nan),
     )
     for key, name, target in rows:
         results = scale.runs.get(key, [])
+        if not results:
+            continue
         p50s, p99s = [r.p50_ms for r in results], [r.p99_ms for r in results]
         count = sum(r.answered + r.failed for r in results)
         goal = ""
@@ -610,6 +621,12 @@ def run_scales(
                 scale = Scale(count, args.rounds if count == args.artifacts else args.scale_rounds)
                 measure(gen, registry, floors, scale, args.seconds)
                 done.append(scale)
+            if count == args.artifacts:
+                # Every read from the store, as the first read after a write is.
+                with serve_process(
+                    work, {"TMR_READ_CACHE_ENTRIES": "0"}, worker=False, ready_seconds=300
+                ) as url:
+                    measure_cold(Server("registry", url, registry_tokens(url)), scale, args)
             print(f"  measured ({time.perf_counter() - began:.0f} s)", flush=True)
     return done
 

@@ -53,6 +53,12 @@ class BlobRef:
     sha256: str
 
 
+def ordinal_of(artifact_id: str) -> int:
+    """Where an artifact stands in id order: ids come from a counter, so the number orders
+    artifacts for cursor pagination; an id from anywhere else stands first, at 0."""
+    return int(artifact_id) if artifact_id.isdigit() else 0
+
+
 @dataclass(frozen=True, slots=True)
 class Artifact:
     id: str

@@ -17,6 +17,7 @@ from app.artifacts.entities import (
     RatingChange,
     SourceHost,
     SourceRef,
+    ordinal_of,
 )
 from app.artifacts.errors import DuplicateSourceError
 from app.errors import ConflictError
@@ -129,17 +130,21 @@ class ArtifactRepository:
                 ordered=False,
             )
 
-    async def _lookup(self, kind: str, values: Sequence[str]) -> list[Document]:
-        """Documents keyed by any of ``values`` (and maybe others: the caller checks), in
+    async def keyed(self, keys: Sequence[str]) -> list[tuple[str, ...]]:
+        """The ids each lookup key (``<kind>:<value>``, see ``_keys_of``) names, in the order
+        of ``keys`` (empty where none): one round trip, on ``_id``."""
+        if not keys:  # an empty $in is no index lookup on nx-27017 but a scan
+            return []
+        wanted = list(dict.fromkeys(keys))
+        found = {d["_id"]: tuple(d["ids"]) async for d in self._keys.find({"_id": {"$in": wanted}})}
+        return [found.get(k, ()) for k in keys]
+
+    async def _lookup(self, kind: str, values: Sequence[str]) -> list[Artifact]:
+        """Artifacts keyed by any of ``values`` (and maybe others: the caller checks), in
         ordinal order: two round trips, both on ``_id``."""
-        if not values:  # an empty $in is no index lookup on nx-27017 but a scan
-            return []
-        wanted = [f"{kind}:{v}" for v in dict.fromkeys(values)]
-        ids = {i async for d in self._keys.find({"_id": {"$in": wanted}}) for i in d["ids"]}
-        if not ids:
-            return []
-        docs = await self._collection.find({"_id": {"$in": sorted(ids)}}).to_list()
-        return sorted(docs, key=lambda d: (d.get("ordinal", 0), d["_id"]))
+        keyed = await self.keyed([f"{kind}:{v}" for v in dict.fromkeys(values)])
+        ids = sorted({i for found in keyed for i in found}, key=lambda i: (ordinal_of(i), i))
+        return [a for a in await self.get_many(ids) if a is not None]
 
     async def next_id(self) -> str:
         return str(await next_sequence(self._db, "artifact_id"))
@@ -164,13 +169,11 @@ class ArtifactRepository:
         alias: two indexed lookups, no upstream call."""
         folded = source_key.lower()
         doc = await self._collection.find_one({"source_key_folded": folded})
-        if doc is None:
-            # through the keys: nx-27017 matches array elements only by reading every artifact
-            named = (
-                d for d in await self._lookup(_ALIAS, [folded]) if folded in d.get("aliases", ())
-            )
-            doc = next(named, None)
-        return None if doc is None else _from_document(doc)
+        if doc is not None:
+            return _from_document(doc)
+        # through the keys: nx-27017 matches array elements only by reading every artifact
+        named = (a for a in await self._lookup(_ALIAS, [folded]) if folded in a.aliases)
+        return next(named, None)
 
     async def add_alias(self, artifact_id: str, source_key: str) -> None:
         alias = source_key.lower()
@@ -212,15 +215,15 @@ class ArtifactRepository:
         """Registered artifacts among normalized source keys (case-insensitive), in id order:
         two indexed round trips whatever their number."""
         folded = {k.lower() for k in keys}
-        docs = await self._lookup(_SOURCE, sorted(folded))
-        return [_from_document(d) for d in docs if d.get("source_key_folded") in folded]
+        found = await self._lookup(_SOURCE, sorted(folded))
+        return [a for a in found if a.source.key.lower() in folded]
 
     async def find_children(self, repo_ids: Sequence[str]) -> list[Artifact]:
         """Models naming any of ``repo_ids`` as a parent (case-insensitive), in id order: two
         indexed round trips whatever their number."""
         names = {r.lower() for r in repo_ids}
-        docs = await self._lookup(_PARENT, sorted(names))
-        return [_from_document(d) for d in docs if names.intersection(d.get("parent_names", ()))]
+        found = await self._lookup(_PARENT, sorted(names))
+        return [a for a in found if names.intersection(p.name.lower() for p in a.parents)]
 
     async def set_parents(self, artifact_id: str, parents: Sequence[ParentLink]) -> None:
         """Rewrite one artifact's parent links (no dates involved, so a $set is safe)."""
@@ -287,8 +290,7 @@ class ArtifactRepository:
 def _to_document(a: Artifact) -> Document:
     return {
         "_id": a.id,
-        # Ids come from a counter; the number orders artifacts for cursor pagination.
-        "ordinal": int(a.id) if a.id.isdigit() else 0,
+        "ordinal": ordinal_of(a.id),
         "name": a.name,
         "type": a.type.value,
         "source_url": a.source_url,

@@ -10,20 +10,19 @@ import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any
 
 from app.artifacts.bundle import build_bundle
-from app.artifacts.cache import MISSING, ArtifactCache
+from app.artifacts.cached_repository import CachedArtifactRepository
 from app.artifacts.entities import Artifact, ArtifactType, BlobRef, RatingChange, SourceRef
 from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError, NotRatedError
-from app.artifacts.repository import ArtifactRepository
 from app.audit.entities import AuditAction, AuditedArtifact
 from app.audit.service import AuditService
 from app.auth.entities import Permission, Principal
 from app.auth.service import require
 from app.clock import utcnow
 from app.errors import AppError
-from app.freshness import DataVersion, seen_version
+from app.freshness import DataVersion
 from app.ports import BlobStore
 from app.rating.context import RegisteredParent
 from app.rating.entities import Rating
@@ -64,7 +63,7 @@ def bundle_key(artifact_id: str, ingest_id: str) -> str:
 class ArtifactService:
     def __init__(
         self,
-        repo: ArtifactRepository,
+        repo: CachedArtifactRepository,
         blobs: BlobStore,
         *,
         url_ttl: int,
@@ -76,7 +75,6 @@ class ArtifactService:
         self._url_ttl = url_ttl
         self._audit = audit
         self._versions = versions
-        self._cache = ArtifactCache()
 
     async def get(self, artifact_id: str) -> Artifact:
         (artifact,) = await self.get_many([artifact_id])
@@ -91,17 +89,7 @@ class ArtifactService:
     async def get_many(self, ids: Sequence[str]) -> list[Artifact | None]:
         """By id, in order (None where there is none); from this process's cache for a
         request whose token check saw the version it was read under (``app.freshness``)."""
-        version = seen_version()
-        if version is None:
-            return await self._repo.get_many(ids)
-        cached = [self._cache.get(i, version) for i in ids]
-        wanted = [i for i, c in zip(ids, cached, strict=True) if c is MISSING]
-        read = dict(zip(wanted, await self._repo.get_many(wanted), strict=True)) if wanted else {}
-        self._cache.put_all(version, list(read.items()))
-        return [
-            read[i] if c is MISSING else cast("Artifact | None", c)
-            for i, c in zip(ids, cached, strict=True)
-        ]
+        return await self._repo.get_many(ids)
 
     async def find_by_source(self, source_key: str) -> Artifact | None:
         return await self._repo.find_by_source(source_key)
@@ -306,7 +294,7 @@ class ArtifactService:
         try:
             yield
         finally:
-            self._cache.clear()
+            self._repo.clear()
             await self._versions.changed()
 
     async def _discard_blob(self, key: str) -> None:

@@ -24,7 +24,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.artifacts.entities import Artifact
+from app.artifacts.cache import VersionedCache
+from app.artifacts.entities import Artifact, ordinal_of
+from app.artifacts.service import ArtifactService
 from app.search.entities import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -41,6 +43,9 @@ from app.search.repository import SearchRepository
 
 log = logging.getLogger(__name__)
 
+#: A page of a filter without a regex: the filter, the ordinal it starts after, its length.
+_PageKey = tuple[ArtifactFilter, int | None, int]
+
 
 @dataclass(frozen=True, slots=True)
 class Listing:
@@ -53,8 +58,21 @@ class Listing:
 
 
 class SearchService:
-    def __init__(self, repo: SearchRepository, *, index_max_age_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        repo: SearchRepository,
+        artifacts: ArtifactService,
+        *,
+        index_max_age_seconds: float = 300.0,
+        cache_entries: int,
+    ) -> None:
         self._repo = repo
+        self._artifacts = artifacts
+        #: The ids of a filter's page under a data version; the artifacts themselves come
+        #: through the artifact service's cache, so a repeated page asks the store nothing.
+        self._pages = VersionedCache[tuple[ArtifactFilter, int | None, int], tuple[str, ...]](
+            cache_entries
+        )
         self._max_age = index_max_age_seconds
         self._index = SearchIndex(loaded_at=time.monotonic())
         self._checked_at = -math.inf
@@ -70,14 +88,15 @@ class SearchService:
         start = None if after is None else decode_cursor(after)
         _check(f)
         if f.regex is None:
-            rows = await self._repo.page(f, start, limit + 1)
-            return Page(_edges(rows[:limit]), has_next_page=len(rows) > limit)
+            (ids,) = await self._pages.read_through([(f, start, limit + 1)], self._page_ids)
+            rows = await self._hydrate(ids)
+            return Page(_edges(rows[:limit]), has_next_page=len(ids) > limit)
 
         pattern = SearchPattern(f.regex)
         matches = await self._matches(f, pattern)
         begin = position_after(matches, start)
         chosen = matches[begin : begin + limit]
-        rows = await self._repo.get_many([e.id for e in chosen])
+        rows = await self._hydrate([e.id for e in chosen])
         fresh = [(o, a) for o, a in rows if _still_matches(a, f, pattern)]
         return Page(_edges(fresh), has_next_page=begin + limit < len(matches), total=len(matches))
 
@@ -118,6 +137,14 @@ class SearchService:
         if f.regex is None:
             return await self._repo.count(f)
         return len(await self._matches(f, SearchPattern(f.regex)))
+
+    async def _page_ids(self, pages: list[_PageKey]) -> list[tuple[str, ...]]:
+        return [tuple(await self._repo.page_ids(f, start, limit)) for f, start, limit in pages]
+
+    async def _hydrate(self, ids: Sequence[str]) -> list[tuple[int, Artifact]]:
+        """The artifacts among ``ids`` that still exist, with their ordinals, in id order."""
+        found = await self._artifacts.get_many(ids)
+        return [(ordinal_of(a.id), a) for a in found if a is not None]
 
     async def _matches(self, f: ArtifactFilter, pattern: SearchPattern) -> list[IndexEntry]:
         current = await self._current_index()

@@ -56,3 +56,63 @@ async def test_a_change_in_one_process_is_read_by_the_next_request_in_another(
     assert after_delete is None
     assert after_second == [None, "m4"]
     assert rest.status_code == 404
+
+
+PAGE = "{ artifacts(first: 10) { edges { node { id parents { name artifact { id } } } } } }"
+
+
+async def _page(registry: Registry) -> list[tuple[str, list[str | None]]]:
+    edges = (await registry.gql(PAGE))["artifacts"]["edges"]
+    return [
+        (
+            e["node"]["id"],
+            [None if p["artifact"] is None else p["artifact"]["id"] for p in e["node"]["parents"]],
+        )
+        for e in edges
+    ]
+
+
+async def test_a_repeated_page_and_its_parents_do_not_reach_the_store(settings: Settings) -> None:
+    async with running_registry(settings, worker=False) as registry:
+        repo = ArtifactRepository(registry.services.artifacts._repo._collection.database)
+        await repo.insert(artifact("1", "acme/base", ingest_id="i1"))
+        await repo.insert(artifact("2", "acme/tuned", ingest_id="i2", parents=["acme/base"]))
+        first = await _page(registry)
+        with recording() as seen:
+            again = [await _page(registry) for _ in range(3)]
+    assert first == [("1", []), ("2", ["1"])]
+    assert again == [first] * 3
+    assert not [key for key in seen if key[1] in {"artifacts", "artifact_keys"}], seen
+
+
+async def test_a_page_and_a_parent_lookup_follow_a_delete_in_another_process(
+    settings: Settings,
+) -> None:
+    async with (
+        running_registry(settings, worker=False) as one,
+        running_registry(settings, worker=False) as other,
+    ):
+        repo = ArtifactRepository(one.services.artifacts._repo._collection.database)
+        await repo.insert(artifact("1", "acme/base", ingest_id="i1"))
+        await repo.insert(artifact("2", "acme/tuned", ingest_id="i2", parents=["acme/base"]))
+        before = await _page(other)
+        deleted = await one.client.delete("/artifacts/model/1")
+        after = await _page(other)
+    assert before == [("1", []), ("2", ["1"])]
+    assert deleted.status_code == 200
+    assert after == [("2", [None])]
+
+
+async def test_with_the_cache_off_every_read_reaches_the_store(settings: Settings) -> None:
+    off = settings.model_copy(update={"read_cache_entries": 0})
+    async with running_registry(off, worker=False) as registry:
+        await _store(registry, "1")
+        assert await _name(registry, "1") == "m1"
+        await _page(registry)
+        with recording() as seen:
+            names = [await _name(registry, "1") for _ in range(3)]
+            pages = [await _page(registry) for _ in range(3)]
+    assert names == ["m1"] * 3
+    assert pages == [[("1", [])]] * 3
+    # each read by id one find, each page at least its ids and its artifacts
+    assert seen[("find", "artifacts")] >= 3 + 3 * 2, seen

@@ -16,9 +16,11 @@ import httpx
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from litestar import Litestar
+from redis.asyncio import Redis
 
 from app.asgi import create_app
 from app.auth.entities import DEFAULT_ADMIN, PUBLISHED_ADMIN_PASSWORD, Permission
+from app.freshness import DataVersion
 from app.services import Services
 from app.settings import Settings
 from workers.settings import build_worker, stop_worker
@@ -171,3 +173,13 @@ async def registry_in_task(settings: Settings, *, worker: bool = True) -> AsyncI
     finally:
         stop.set()
         await task
+
+
+async def new_data_version(settings: Settings) -> None:
+    """A new data version, as every write through the services sets: what any process cached
+    is no longer served (``app.freshness``). For tests that write behind the services' back."""
+    redis = Redis.from_url(settings.redis_url or "")
+    try:
+        await DataVersion(redis, settings.queue_name).changed()
+    finally:
+        await redis.aclose()
