@@ -3,7 +3,7 @@ implement them; only ``app.resources`` picks the concrete classes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,8 +26,20 @@ class StoredBlob:
 class BlobStore(Protocol):
     async def put(self, key: str, data: bytes, *, content_type: str) -> StoredBlob: ...
 
+    async def put_stream(
+        self, key: str, chunks: AsyncIterator[bytes], *, content_type: str
+    ) -> StoredBlob:
+        """Store what ``chunks`` yields, never holding it all in memory. The blob appears
+        whole or not at all: if ``chunks`` raises, nothing is stored and the error propagates."""
+        ...
+
     async def get(self, key: str) -> bytes:
         """Raises ``NotFoundError`` when the key does not exist."""
+        ...
+
+    def read_stream(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
+        """Bytes ``start`` to ``end`` (exclusive; None: the end) of a blob, in chunks. Raises
+        ``NotFoundError`` when the key does not exist."""
         ...
 
     async def exists(self, key: str) -> bool: ...

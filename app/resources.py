@@ -35,6 +35,9 @@ from app.ingest.repository import IngestJobRepository
 from app.ingest.service import IngestService
 from app.licensing.service import LicensingService
 from app.lineage.service import LineageService
+from app.mirror.policy import MirrorPolicy
+from app.mirror.repository import FileReferences
+from app.mirror.service import MirrorService
 from app.outages import guard_services
 from app.ports import BlobStore, EventBus, JobQueue, WorkerRegistry
 from app.queue import ArqJobQueue, Heartbeat, RedisWorkerRegistry
@@ -151,12 +154,19 @@ async def _compose_services(resources: Resources) -> Services:
     audit_repo = AuditRepository(resources.db)
     await audit_repo.ensure_indexes()
     audit = AuditService(audit_repo, AuditJournal(resources.redis, settings.queue_name))
+    mirror = MirrorService(
+        resources.blobs,
+        FileReferences(resources.db),
+        MirrorPolicy(max_bytes=settings.mirror_max_bytes),
+        concurrency=settings.mirror_concurrency,
+    )
     artifacts = ArtifactService(
         artifact_repo,
         resources.blobs,
         url_ttl=resources.settings.download_url_ttl_seconds,
         audit=audit,
         versions=DataVersion(resources.redis, settings.queue_name),
+        files=mirror,
     )
 
     async def ping_mongo() -> None:
@@ -207,6 +217,7 @@ async def _compose_services(resources: Resources) -> Services:
             events=resources.events,
             audit=audit,
             policy=policy,
+            mirror=mirror,
             gate_modes=settings.gate_modes,
         ),
         downloads=DownloadService(resources.blobs, resources.signer),

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     # Key that signs local download links; generated and kept in the data folder when unset.
     signing_key: SecretStr | None = None
     download_url_ttl_seconds: int = Field(default=3600, gt=0)
+    #: Bytes of a model's files copied into the blob store after its gate; what does not fit
+    #: (and weights duplicated in another format than safetensors) stays upstream, linked.
+    #: 0 copies nothing. The default fits a base-size model's safetensors (bert-base: 440 MB).
+    mirror_max_bytes: int = Field(default=2 * 1024**3, ge=0)
+    #: Files of one model copied at once.
+    mirror_concurrency: int = Field(default=4, ge=1, le=32)
     #: Stored artifacts (and lookups, and pages of ids) each API process keeps in memory per
     #: kind, served while the data version is unchanged (app.freshness); 0 reads the store
     #: every time.

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from app.mirror.entities import Manifest
 from app.rating.entities import Rating
 from app.rating.gate import GateMode
 
@@ -85,6 +86,9 @@ class Artifact:
     aliases: tuple[str, ...] = ()
     #: Earlier values of the rating, oldest first, each with why it changed.
     rating_history: tuple[RatingChange, ...] = ()
+    #: The model's files the registry holds and those it left upstream (None: not mirrored,
+    #: as datasets, code and models stored before mirroring are not).
+    manifest: Manifest | None = None
 
     @property
     def metadata_fetched(self) -> bool:

@@ -21,6 +21,7 @@ from app.artifacts.entities import (
 )
 from app.artifacts.errors import DuplicateSourceError
 from app.errors import ConflictError
+from app.mirror.entities import LeftUpstream, Manifest, MirroredFile
 from app.rating.entities import Rating
 from app.rating.gate import GateMode
 from app.storage.mongo import Database, Document, next_sequence
@@ -321,6 +322,7 @@ def _to_document(a: Artifact) -> Document:
         "parent_names": [p.name.lower() for p in a.parents],
         "datasets": list(a.datasets),
         "code_repo": a.code_repo,
+        "manifest": None if a.manifest is None else _manifest_document(a.manifest),
     }
 
 
@@ -356,6 +358,26 @@ def _parent_document(p: ParentLink) -> Document:
     return {"name": p.name, "artifact_id": p.artifact_id, "source": p.source}
 
 
+def _manifest_document(m: Manifest) -> Document:
+    return {
+        "files": [{"path": f.path, "size": f.size, "sha256": f.sha256} for f in m.files],
+        "left_upstream": [
+            {"path": f.path, "size": f.size, "reason": f.reason, "url": f.url}
+            for f in m.left_upstream
+        ],
+    }
+
+
+def _manifest_from(d: Document) -> Manifest:
+    return Manifest(
+        files=tuple(MirroredFile(f["path"], int(f["size"]), f["sha256"]) for f in d["files"]),
+        left_upstream=tuple(
+            LeftUpstream(f["path"], int(f["size"]), f["reason"], f["url"])
+            for f in d["left_upstream"]
+        ),
+    )
+
+
 def _from_document(d: Document) -> Artifact:
     source: dict[str, Any] = d["source"]
     blob: dict[str, Any] = d["blob"]
@@ -389,6 +411,7 @@ def _from_document(d: Document) -> Artifact:
         code_repo=d.get("code_repo"),
         gate_mode=None if not d.get("gate_mode") else GateMode(d["gate_mode"]),
         aliases=tuple(d.get("aliases") or ()),
+        manifest=None if not d.get("manifest") else _manifest_from(d["manifest"]),
         rating_history=tuple(
             RatingChange(
                 at=c["at"],

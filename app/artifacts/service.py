@@ -23,6 +23,8 @@ from app.auth.service import require
 from app.clock import utcnow
 from app.errors import AppError
 from app.freshness import DataVersion
+from app.mirror.entities import Manifest
+from app.mirror.service import MirrorService
 from app.ports import BlobStore
 from app.rating.context import RegisteredParent
 from app.rating.entities import Rating
@@ -53,6 +55,8 @@ class NewArtifact:
     alias: str | None = None
     #: What the registry.json record says of how the source was read (e.g. not at all).
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: The model's files copied into the blob store (by ``app.mirror``) and those left upstream.
+    manifest: Manifest | None = None
 
 
 def bundle_key(artifact_id: str, ingest_id: str) -> str:
@@ -69,12 +73,14 @@ class ArtifactService:
         url_ttl: int,
         audit: AuditService,
         versions: DataVersion,
+        files: MirrorService,
     ) -> None:
         self._repo = repo
         self._blobs = blobs
         self._url_ttl = url_ttl
         self._audit = audit
         self._versions = versions
+        self._files = files
 
     async def get(self, artifact_id: str) -> Artifact:
         (artifact,) = await self.get_many([artifact_id])
@@ -156,10 +162,12 @@ class ArtifactService:
         return artifact, artifact.rating
 
     async def reset(self) -> None:
-        """Every artifact document and bundle; the id counter is kept, so ids never repeat."""
+        """Every artifact document, bundle and mirrored file; the id counter is kept, so ids
+        never repeat."""
         async with self._changing():
             await self._repo.delete_all()
         await self._blobs.delete_prefix("artifacts/")
+        await self._files.reset()
 
     async def store(self, new: NewArtifact) -> Artifact:
         """Write the bundle, then the document. A failed blob write leaves no document; a
@@ -217,10 +225,12 @@ class ArtifactService:
             gate_mode=new.gate_mode if new.rating is not None else None,
             aliases=_aliases(existing, new),
             rating_history=_history(existing, new),
+            manifest=new.manifest,
         )
         stored = await self._write_document(artifact, new, existing, key)
         if existing is not None and existing.blob.key != key:
             await self._discard_blob(existing.blob.key)
+            await self._release_files(existing, keep=stored.manifest)
         if stored.type is ArtifactType.MODEL:
             await self._link_children(stored)
         return stored
@@ -283,6 +293,7 @@ class ArtifactService:
         await self._blobs.delete(artifact.blob.key)
         async with self._changing():
             await self._repo.delete(artifact_id)
+        await self._release_files(artifact)
         await self._audit.record(AuditAction.DELETE, AuditedArtifact.of(artifact), user=user)
         return artifact
 
@@ -296,6 +307,18 @@ class ArtifactService:
         finally:
             self._repo.clear()
             await self._versions.changed()
+
+    async def _release_files(self, artifact: Artifact, keep: Manifest | None = None) -> None:
+        """Let go of the mirrored files a removed version held and the next one does not."""
+        if artifact.manifest is None:
+            return
+        kept = set() if keep is None else {f.sha256 for f in keep.files}
+        gone = Manifest(files=tuple(f for f in artifact.manifest.files if f.sha256 not in kept))
+        try:
+            await self._files.release(artifact.id, gone)
+        except Exception:
+            # The document is gone already; an unreleased file only costs space.
+            log.exception("could not release the files of artifact %s", artifact.id)
 
     async def _discard_blob(self, key: str) -> None:
         try:

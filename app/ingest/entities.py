@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
+from app.mirror.entities import FileProgress
 from app.rating.entities import GateDecision, MetricScore
 from app.rating.gate import GateMode
 
@@ -17,6 +18,7 @@ class IngestState(StrEnum):
     FETCHING = "FETCHING"
     SCORING = "SCORING"
     GATED = "GATED"
+    MIRRORING = "MIRRORING"
     STORING = "STORING"
     DONE = "DONE"
     FAILED = "FAILED"
@@ -33,6 +35,7 @@ _LIVE = {
     IngestState.FETCHING,
     IngestState.SCORING,
     IngestState.GATED,
+    IngestState.MIRRORING,
     IngestState.STORING,
 }
 ALLOWED_TRANSITIONS: dict[IngestState, frozenset[IngestState]] = {
@@ -41,7 +44,10 @@ ALLOWED_TRANSITIONS: dict[IngestState, frozenset[IngestState]] = {
         {IngestState.FETCHING, IngestState.SCORING, IngestState.STORING}
     ),
     IngestState.SCORING: frozenset({IngestState.FETCHING, IngestState.GATED}),
-    IngestState.GATED: frozenset({IngestState.FETCHING, IngestState.STORING}),
+    IngestState.GATED: frozenset(
+        {IngestState.FETCHING, IngestState.MIRRORING, IngestState.STORING}
+    ),
+    IngestState.MIRRORING: frozenset({IngestState.FETCHING, IngestState.STORING}),
     IngestState.STORING: frozenset({IngestState.FETCHING, IngestState.DONE}),
 }
 for _state in _LIVE:
@@ -99,6 +105,8 @@ class IngestJob:
     #: The source as parsed from ``url``, then as its hub names it once it has answered
     #: (``source_key`` stays the key the request was accepted and locked under).
     source: SourceRef | None = None
+    #: Each file's copy into the blob store while MIRRORING (models passing their gate).
+    files: tuple[FileProgress, ...] = ()
 
     @property
     def locks(self) -> frozenset[str]:
@@ -132,6 +140,7 @@ class IngestJob:
             "gate": None if self.gate is None else self.gate.to_dict(),
             "gate_mode": self.gate_mode.value,
             "source": None if self.source is None else source_to_dict(self.source),
+            "files": files_to_list(self.files),
         }
 
     @classmethod
@@ -162,7 +171,16 @@ class IngestJob:
             gate=None if not event.get("gate") else GateDecision.from_dict(event["gate"]),
             gate_mode=GateMode(event.get("gate_mode") or GateMode.ENFORCE),
             source=None if not event.get("source") else source_from_dict(event["source"]),
+            files=files_from_list(event.get("files")),
         )
+
+
+def files_to_list(files: tuple[FileProgress, ...]) -> list[dict[str, Any]]:
+    return [{"path": f.path, "done": f.done, "total": f.total} for f in files]
+
+
+def files_from_list(items: list[dict[str, Any]] | None) -> tuple[FileProgress, ...]:
+    return tuple(FileProgress(i["path"], int(i["done"]), int(i["total"])) for i in items or ())
 
 
 def lock_key(source_key: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 from app.artifacts.entities import Artifact, ArtifactType, SourceHost, SourceRef
@@ -16,7 +18,7 @@ from app.artifacts.service import ArtifactService, NewArtifact
 from app.artifacts.sources import canonical, parse_source
 from app.audit.entities import AuditAction, AuditedArtifact
 from app.audit.service import AuditService
-from app.errors import AppError
+from app.errors import AppError, UpstreamError
 from app.ingest.entities import IngestError, IngestJob, IngestState
 from app.ingest.errors import IngestTimeoutError
 from app.ingest.fetching import FetchedSource, fetch_source
@@ -27,9 +29,11 @@ from app.ingest.gating import (
     log_decision,
     rejection_summary,
 )
-from app.ingest.progress import ScoreProgress
+from app.ingest.progress import JobProgress
 from app.ingest.rerating import LineageRerating
 from app.ingest.transitions import JobStates, progress_channel
+from app.mirror.entities import Manifest
+from app.mirror.service import MirrorService
 from app.outages import outage
 from app.ports import EventBus
 from app.rating.entities import GateDecision, Rating
@@ -60,6 +64,7 @@ class IngestPipeline:
         events: EventBus,
         audit: AuditService,
         rerating: LineageRerating,
+        mirror: MirrorService,
     ) -> None:
         self._states = states
         self._artifacts = artifacts
@@ -69,6 +74,7 @@ class IngestPipeline:
         self._events = events
         self._audit = audit
         self._rerating = rerating
+        self._mirror = mirror
 
     async def run(
         self, job: IngestJob, *, attempt: int, final_attempt: bool, time_limit: float
@@ -130,6 +136,12 @@ class IngestPipeline:
             job = current.job = await self._gate(job, source, rating, decision)
             if job.state.terminal:  # rejected
                 return
+        manifest = None
+        if job.state is IngestState.MIRRORING:
+            manifest = await self._copy_files(current, source, fetched)
+            job = current.job = await self._states.transition(
+                current.job, IngestState.STORING, files=current.job.files
+            )
         if not job.state.terminal and job.state is not IngestState.STORING:  # no rating
             job = current.job = await self._states.transition(job, IngestState.STORING)
         if job.state.terminal:  # ended meanwhile, given up on as crashed: store nothing
@@ -149,6 +161,7 @@ class IngestPipeline:
                 gate_mode=job.gate_mode,
                 alias=job.source_key if job.source_key != source.key else None,
                 provenance=fetched.provenance,
+                manifest=manifest,
             )
         )
         await self.record_stored(job, artifact)
@@ -185,7 +198,7 @@ class IngestPipeline:
         return settled
 
     async def _score(self, current: _Attempt, source: SourceRef, upstream: UpstreamView) -> Scored:
-        progress = ScoreProgress(current.job, self._publish_progress)
+        progress = JobProgress(current.job, self._publish_progress)
         try:
             scored = await self._rating.score(
                 source.repo_id,
@@ -199,6 +212,40 @@ class IngestPipeline:
         await progress.drain()
         current.job = progress.job
         return scored
+
+    async def _copy_files(
+        self, current: _Attempt, source: SourceRef, fetched: FetchedSource
+    ) -> Manifest:
+        """The model's files into the blob store (``app.mirror``), progress published per file.
+        An update keeps what the version it replaces holds, whatever happens here."""
+        job = current.job
+        revision = fetched.snapshot.revision or "main"
+        kept = await self._artifacts.find(job.artifact_id) if job.replaces else None
+        progress = JobProgress(job, self._publish_progress)
+        try:
+            async with self._upstream.session(subject=_subject(source)) as upstream:
+                hub = upstream.hf
+
+                @asynccontextmanager
+                async def open_file(path: str) -> AsyncIterator[AsyncIterator[bytes]]:
+                    async with hub.open_file(source.repo_id, path, revision=revision) as body:
+                        if body.status != 200:  # noqa: PLR2004
+                            raise UpstreamError(
+                                f"{source.repo_id}/{path}: the hub answered {body.status}"
+                            )
+                        yield body.chunks
+
+                return await self._mirror.mirror(
+                    job.artifact_id,
+                    fetched.snapshot.repo_files,
+                    open_file,
+                    lambda path: hub.file_url(source.repo_id, path, revision=revision),
+                    progress.copied,
+                    keep=None if kept is None else kept.manifest,
+                )
+        finally:
+            await progress.drain()
+            current.job = progress.job
 
     async def _gate(
         self, job: IngestJob, source: SourceRef, rating: Rating, decision: GateDecision
@@ -221,10 +268,10 @@ class IngestPipeline:
             mode=job.gate_mode,
             artifact_id=None if refused else job.artifact_id,
         )
-        # A model that goes on is stored: STORING in the same write as GATED.
+        # A model that goes on is copied, then stored: the next state in the same write as GATED.
         job = await self._states.transition(
             job,
-            IngestState.GATED if refused else IngestState.STORING,
+            IngestState.GATED if refused else IngestState.MIRRORING,
             via=() if refused else (IngestState.GATED,),
             also_publish=[(GATE_CHANNEL, event)],
             gate=decision,

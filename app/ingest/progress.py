@@ -1,4 +1,4 @@
-"""Metric results published while a model is being scored."""
+"""Progress published while a model is scored (metric results) and mirrored (bytes per file)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from app.ingest.entities import IngestJob
+from app.mirror.entities import FileProgress
 from app.rating.entities import MetricScore
 
 log = logging.getLogger(__name__)
 
 
-class ScoreProgress:
-    """Publishes metric results as they complete. Results arriving while a publish is on its
+class JobProgress:
+    """Publishes a job's progress as it is made. Changes arriving while a publish is on its
     way go out together in the next one, so a burst of results costs one message rather than
-    one each, and every message carries all results so far.
+    one each, and every message carries all progress so far.
 
-    Publishing them is best effort: they are stored with the GATED transition, which a watcher
+    Publishing them is best effort: they are stored with the next transition, which a watcher
     gets (or reads) anyway, so a failed publish is logged and never fails the ingest."""
 
     def __init__(self, job: IngestJob, publish: Callable[[IngestJob], Awaitable[None]]) -> None:
@@ -28,7 +29,20 @@ class ScoreProgress:
         self.job = job
 
     async def record(self, score: MetricScore) -> None:
-        self.job = replace(self.job, scores=(*self.job.scores, score))
+        self.update(lambda job: replace(job, scores=(*job.scores, score)))
+
+    async def copied(self, progress: FileProgress) -> None:
+        """One file's copy advanced: its entry replaced in place, others kept in order."""
+
+        def step(job: IngestJob) -> IngestJob:
+            files = {f.path: f for f in job.files}
+            files[progress.path] = progress
+            return replace(job, files=tuple(files.values()))
+
+        self.update(step)
+
+    def update(self, change: Callable[[IngestJob], IngestJob]) -> None:
+        self.job = change(self.job)
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.create_task(self._publish())
         else:
@@ -49,6 +63,8 @@ class ScoreProgress:
             try:
                 await self._publish_job(self.job)
             except Exception:
-                log.warning("could not publish the scores of ingest %s", self.job.id, exc_info=True)
+                log.warning(
+                    "could not publish the progress of ingest %s", self.job.id, exc_info=True
+                )
             if not self._unpublished:
                 return

@@ -16,6 +16,8 @@ from app.ingest.entities import (
     IngestJob,
     IngestState,
     StateChange,
+    files_from_list,
+    files_to_list,
     source_from_dict,
     source_to_dict,
 )
@@ -154,6 +156,7 @@ def _to_document(job: IngestJob) -> Document:
         "gate": None if job.gate is None else job.gate.to_dict(),
         "gate_mode": job.gate_mode.value,
         "source": None if job.source is None else source_to_dict(job.source),
+        "files": files_to_list(job.files),
     }
 
 
@@ -186,4 +189,5 @@ def _from_document(d: Document) -> IngestJob:
         # jobs queued before gate modes existed were enforced
         gate_mode=GateMode(d.get("gate_mode") or GateMode.ENFORCE),
         source=None if not d.get("source") else source_from_dict(d["source"]),
+        files=files_from_list(d.get("files")),
     )

@@ -23,6 +23,7 @@ from app.ingest.pipeline import IngestPipeline
 from app.ingest.repository import IngestJobRepository
 from app.ingest.rerating import LineageRerating
 from app.ingest.transitions import JobStates, progress_channel
+from app.mirror.service import MirrorService
 from app.ports import EventBus, JobQueue
 from app.rating.gate import DEFAULT_MODES, EntryPoint, GateMode, GatePolicy
 from app.rating.service import RatingService
@@ -47,6 +48,7 @@ class IngestService:
         events: EventBus,
         audit: AuditService,
         policy: GatePolicy,
+        mirror: MirrorService,
         gate_modes: Mapping[EntryPoint, GateMode] = DEFAULT_MODES,
     ) -> None:
         self._jobs = jobs
@@ -70,6 +72,7 @@ class IngestService:
             rerating=LineageRerating(
                 artifacts=artifacts, rating=rating, policy=policy, events=events
             ),
+            mirror=mirror,
         )
 
     def gate_mode(self, entry: EntryPoint) -> GateMode:

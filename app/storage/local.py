@@ -7,7 +7,9 @@ import asyncio
 import hashlib
 import os
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import BinaryIO
 
 from app.downloads.links import LinkSigner
 from app.errors import BackendUnavailableError, NotFoundError, ValidationError
@@ -26,6 +28,55 @@ class LocalBlobStore:
         except OSError as exc:
             raise BackendUnavailableError(f"could not write blob {key}: {exc}") from exc
         return StoredBlob(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+    async def put_stream(
+        self,
+        key: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        content_type: str,  # noqa: ARG002 - a file has no content type
+    ) -> StoredBlob:
+        path = self._path(key)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+            out = await asyncio.to_thread(tmp.open, "wb")
+            try:
+                async for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    await asyncio.to_thread(out.write, chunk)
+                await asyncio.to_thread(_sync_file, out)
+            finally:
+                out.close()
+            await asyncio.to_thread(tmp.replace, path)
+        except OSError as exc:
+            raise BackendUnavailableError(f"could not write blob {key}: {exc}") from exc
+        finally:
+            await asyncio.to_thread(tmp.unlink, missing_ok=True)
+        return StoredBlob(key=key, size=size, sha256=digest.hexdigest())
+
+    async def read_stream(
+        self, key: str, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        try:
+            source = await asyncio.to_thread(self._path(key).open, "rb")
+        except FileNotFoundError:
+            raise NotFoundError(f"blob {key!r} does not exist") from None
+        try:
+            await asyncio.to_thread(source.seek, start)
+            position = start
+            while end is None or position < end:
+                want = _CHUNK if end is None else min(_CHUNK, end - position)
+                chunk = await asyncio.to_thread(source.read, want)
+                if not chunk:
+                    return
+                position += len(chunk)
+                yield chunk
+        finally:
+            source.close()
 
     async def get(self, key: str) -> bytes:
         try:
@@ -67,6 +118,14 @@ class LocalBlobStore:
         if not key or not path.is_relative_to(self._root) or path == self._root:
             raise ValidationError(f"invalid blob key {key!r}")
         return path
+
+
+_CHUNK = 1024 * 1024
+
+
+def _sync_file(f: BinaryIO) -> None:
+    f.flush()
+    os.fsync(f.fileno())
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

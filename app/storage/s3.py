@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -12,9 +15,12 @@ from app.ports import StoredBlob
 
 if TYPE_CHECKING:  # the stubs are a development dependency only
     from types_aiobotocore_s3.client import S3Client
-    from types_aiobotocore_s3.type_defs import ObjectIdentifierTypeDef
+    from types_aiobotocore_s3.type_defs import CompletedPartTypeDef, ObjectIdentifierTypeDef
 
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+#: S3 parts are 5 MiB at least (but the last); 8 MiB keeps a 10 000-part upload over 80 GB.
+PART_BYTES = 8 * 1024 * 1024
+_CHUNK_BYTES = 1024 * 1024
 
 
 class S3BlobStore:
@@ -48,6 +54,86 @@ class S3BlobStore:
         except (ClientError, BotoCoreError) as exc:
             raise BackendUnavailableError(f"could not write blob {key}: {exc}") from exc
         return StoredBlob(key=key, size=len(data), sha256=digest)
+
+    async def put_stream(
+        self, key: str, chunks: AsyncIterator[bytes], *, content_type: str
+    ) -> StoredBlob:
+        """A multipart upload in parts of ``PART_BYTES`` (one plain PUT for a small blob).
+        Parts are invisible until the upload completes; a failure aborts it, so nothing
+        partial is ever stored under ``key``."""
+        digest = hashlib.sha256()
+        size = 0
+        pending = bytearray()
+        upload_id: str | None = None
+        parts: list[CompletedPartTypeDef] = []
+        try:
+            async for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                pending += chunk
+                if len(pending) >= PART_BYTES:
+                    if upload_id is None:
+                        started = await self._s3.create_multipart_upload(
+                            Bucket=self._bucket, Key=key, ContentType=content_type
+                        )
+                        upload_id = started["UploadId"]
+                    parts.append(await self._part(key, upload_id, len(parts) + 1, bytes(pending)))
+                    pending.clear()
+            if upload_id is None:
+                await self._s3.put_object(
+                    Bucket=self._bucket,
+                    Key=key,
+                    Body=bytes(pending),
+                    ContentType=content_type,
+                    Metadata={"sha256": digest.hexdigest()},
+                )
+            else:
+                if pending:
+                    parts.append(await self._part(key, upload_id, len(parts) + 1, bytes(pending)))
+                await self._s3.complete_multipart_upload(
+                    Bucket=self._bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
+                )
+        except BaseException as exc:
+            if upload_id is not None:
+                with contextlib.suppress(ClientError, BotoCoreError):
+                    await asyncio.shield(
+                        self._s3.abort_multipart_upload(
+                            Bucket=self._bucket, Key=key, UploadId=upload_id
+                        )
+                    )
+            if isinstance(exc, (ClientError, BotoCoreError)):
+                raise BackendUnavailableError(f"could not write blob {key}: {exc}") from exc
+            raise
+        return StoredBlob(key=key, size=size, sha256=digest.hexdigest())
+
+    async def _part(
+        self, key: str, upload_id: str, number: int, data: bytes
+    ) -> CompletedPartTypeDef:
+        answer = await self._s3.upload_part(
+            Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+        )
+        return {"ETag": answer["ETag"], "PartNumber": number}
+
+    async def read_stream(
+        self, key: str, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        wanted = f"bytes={start}-" if end is None else f"bytes={start}-{end - 1}"
+        if end is not None and end <= start:
+            return
+        try:
+            response = await self._s3.get_object(Bucket=self._bucket, Key=key, Range=wanted)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                raise NotFoundError(f"blob {key!r} does not exist") from None
+            if _code(exc) == "InvalidRange":  # start at or past the end: nothing to send
+                return
+            raise BackendUnavailableError(f"could not read blob {key}: {exc}") from exc
+        async with response["Body"] as body:
+            async for chunk in body.iter_chunks(_CHUNK_BYTES):
+                yield chunk
 
     async def get(self, key: str) -> bytes:
         try:

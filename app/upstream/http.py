@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -60,6 +60,26 @@ class Fetched:
         if not self._decoded:
             self._decoded.append(json.loads(self.content))
         return self._decoded[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    status: int
+    #: The body, chunk by chunk.
+    chunks: AsyncIterator[bytes]
+
+
+#: A large file takes as long as it takes; only a stalled read is a failure.
+_STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=60)
+_CHUNK_BYTES = 1024 * 1024
+
+
+async def _chunks(response: aiohttp.ClientResponse, url: str) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in response.content.iter_chunked(_CHUNK_BYTES):
+            yield chunk
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise UpstreamUnavailableError(f"{_host(url)} broke off a download: {exc!r}") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +139,60 @@ class UpstreamHttp:
                 raise UpstreamUnavailableError(f"{_host(url)} answered {fetched.status}")
             log.info("retrying %s after %s in %.2fs", url, fetched.status, delay)
             await asyncio.sleep(delay)
+
+    @asynccontextmanager
+    async def stream(
+        self, url: str, headers: Mapping[str, str], hosts: HostPolicy
+    ) -> AsyncIterator[Streamed]:
+        """A GET whose body is read in chunks, for files of any size: redirects followed as by
+        ``get`` (the hubs send large files to their CDN), a connection error or a 5xx before
+        the body starts retried; a failure while reading the body is an
+        ``UpstreamUnavailableError`` (the job is retried). The body is not capped here: the
+        caller knows how much it expects."""
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self._policy.max_attempts
+            opened = AsyncExitStack()
+            try:
+                response = await opened.enter_async_context(self._open(url, headers, hosts))
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                await opened.aclose()
+                if last:
+                    raise UpstreamUnavailableError(f"{_host(url)} unreachable: {exc!r}") from exc
+            else:
+                if response.status not in _RETRY_STATUSES or last:
+                    async with opened:
+                        yield Streamed(response.status, _chunks(response, url))
+                    return
+                await opened.aclose()
+            await asyncio.sleep(_backoff(attempt))
+
+    @asynccontextmanager
+    async def _open(
+        self, url: str, headers: Mapping[str, str], hosts: HostPolicy
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        target = URL(url)
+        sent = dict(headers)
+        hosts.check(target)
+        for _ in range(MAX_REDIRECTS + 1):
+            async with (
+                self._slot(target),
+                self._client.get(
+                    target, headers=sent, allow_redirects=False, timeout=_STREAM_TIMEOUT
+                ) as r,
+            ):
+                location = r.headers.get("Location") if r.status in _REDIRECT_STATUSES else None
+                if location is None:
+                    yield r
+                    return
+                await _read_capped(r, self._max_body_bytes, target)
+            hop = target.join(URL(location))
+            hosts.check(hop, redirected_from=target)
+            if not HostPolicy.same_origin(hop, target):
+                sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+            target = hop
+        raise UpstreamError(f"{_host(url)} redirected more than {MAX_REDIRECTS} times")
 
     async def _follow(self, url: str, headers: Mapping[str, str], hosts: HostPolicy) -> Fetched:
         """One GET, redirects followed by hand: aiohttp would follow them to any host."""

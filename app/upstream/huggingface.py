@@ -7,13 +7,14 @@ typed info objects.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import quote
 
 from huggingface_hub import DatasetInfo, ModelInfo, hf_hub_url
 
 from app.errors import UpstreamError, UpstreamGatedError, UpstreamNotFoundError
-from app.upstream.http import Fetched
+from app.upstream.http import Fetched, Streamed
 from app.upstream.session import UpstreamSession
 
 #: Commits per page of the hub's commits API (it allows up to 1000; its own clients ask 100).
@@ -82,6 +83,17 @@ class HuggingFaceClient:
             return None
         _raise_for_status(fetched, repo_id)
         return fetched.content
+
+    def open_file(
+        self, repo_id: str, path: str, *, revision: str
+    ) -> AbstractAsyncContextManager[Streamed]:
+        """A model file's bytes at ``revision``, streamed (from the hub's CDN for large ones)."""
+        url = hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
+        return self._session.stream(url, self._headers)
+
+    def file_url(self, repo_id: str, path: str, *, revision: str) -> str:
+        """Where anyone can fetch a model file pinned to ``revision``: the hub's resolve URL."""
+        return hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
 
     async def _info(self, kind: str, repo_id: str, *, blobs: bool = True) -> dict[str, Any]:
         url = f"{self._endpoint}/api/{kind}/{quote(repo_id, safe='/')}"

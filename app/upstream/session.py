@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 
 from app.upstream.cache import CacheKey, Freshness, UpstreamCache, is_commit_id
 from app.upstream.hosts import HUBS_ONLY, HostPolicy
-from app.upstream.http import Fetched, UpstreamHttp
+from app.upstream.http import Fetched, Streamed, UpstreamHttp
 
 #: Which upstream repository a session is about: ("model" | "dataset" | "github", repo id).
 Subject = tuple[str, str]
@@ -66,6 +67,12 @@ class UpstreamSession:
         # shield: one caller being cancelled (a metric timing out) must not cancel the
         # request other callers are waiting on.
         return await asyncio.shield(future)
+
+    def stream(
+        self, url: str, headers: Mapping[str, str] | None = None
+    ) -> AbstractAsyncContextManager[Streamed]:
+        """A file's body in chunks: never cached, never shared."""
+        return self._http.stream(url, dict(headers or {}), self._hosts)
 
     async def aclose(self) -> None:
         pending = [f for f in self._memo.values() if not f.done()]

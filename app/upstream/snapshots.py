@@ -10,6 +10,7 @@ from typing import Any
 from huggingface_hub import DatasetInfo, ModelInfo
 
 from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
+from app.mirror.entities import RepoFile
 from app.upstream.clients import UpstreamView
 
 # Small text files worth keeping in a model's bundle when the repo has them.
@@ -26,6 +27,8 @@ class SourceSnapshot:
     files: dict[str, bytes]
     #: A few upstream facts kept on the artifact document.
     summary: dict[str, Any] = field(default_factory=dict)
+    #: Every file of a model's repository at ``revision``, as the hub lists it.
+    repo_files: tuple[RepoFile, ...] = ()
 
 
 async def fetch_snapshot(source: SourceRef, upstream: UpstreamView) -> SourceSnapshot:
@@ -62,6 +65,7 @@ async def _hf_model(source: SourceRef, upstream: UpstreamView) -> SourceSnapshot
             "library_name": info.library_name,
             "gated": info.gated,
         },
+        repo_files=_repo_files(info),
     )
 
 
@@ -134,6 +138,18 @@ def _hf_license(card: dict[str, Any], tags: list[str] | None) -> str | None:
         if tag.startswith("license:"):
             return tag.removeprefix("license:")
     return None
+
+
+def _repo_files(info: ModelInfo) -> tuple[RepoFile, ...]:
+    return tuple(
+        RepoFile(
+            path=s.rfilename,
+            size=s.size or (s.lfs.size if s.lfs else 0),
+            sha256=s.lfs.sha256 if s.lfs else None,
+            blob_id=s.blob_id,
+        )
+        for s in info.siblings or []
+    )
 
 
 def _siblings_size(info: ModelInfo | DatasetInfo) -> int:

@@ -9,6 +9,7 @@ from app.ingest.entities import IngestState as DomainIngestState
 from schema.artifacts.types import Artifact, ArtifactType
 from schema.context import GraphQLInfo
 from schema.rating.types import GateDecision, GateMode, MetricScore
+from schema.scalars import BigInt
 
 strawberry.enum(DomainIngestState, name="IngestState")
 IngestState = DomainIngestState
@@ -29,6 +30,13 @@ class IngestFailure:
         description="For a conflict: the artifact registered (or being registered) from the "
         "same upstream repository.",
     )
+
+
+@strawberry.type(description="One file's copy into the registry's blob store.")
+class FileCopy:
+    path: str
+    done_bytes: BigInt
+    total_bytes: BigInt
 
 
 @strawberry.interface(description="Where an ingest stands.")
@@ -55,6 +63,9 @@ class IngestStatus:
     )
     source_key: str = strawberry.field(
         description="The upstream repository: as requested, then as its hub names it."
+    )
+    files: list[FileCopy] = strawberry.field(
+        description="While MIRRORING and after: each file's copy into the registry, in bytes."
     )
 
     @strawberry.field(description="The stored artifact, once the ingest is DONE.")
@@ -92,6 +103,10 @@ def _fields(job: IngestJobEntity) -> dict[str, object]:
         "gate": None if job.gate is None else GateDecision.from_entity(job.gate),
         "gate_mode": job.gate_mode,
         "source_key": job.source.key if job.source is not None else job.source_key,
+        "files": [
+            FileCopy(path=f.path, done_bytes=BigInt(f.done), total_bytes=BigInt(f.total))
+            for f in job.files
+        ],
     }
 
 

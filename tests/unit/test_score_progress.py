@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from app.ingest.entities import IngestJob
-from app.ingest.progress import ScoreProgress
+from app.ingest.progress import JobProgress
 from app.rating.entities import MetricScore
 from tests.support.builders import ingest_job
 
@@ -35,7 +35,7 @@ class Channel:
 
 async def test_results_arriving_during_a_publish_go_out_together() -> None:
     channel = Channel(delay=0.02)
-    progress = ScoreProgress(ingest_job("job-1"), channel.publish)
+    progress = JobProgress(ingest_job("job-1"), channel.publish)
     for i in range(12):
         await progress.record(_score(i))
     await progress.drain()
@@ -47,7 +47,7 @@ async def test_results_arriving_during_a_publish_go_out_together() -> None:
 
 async def test_results_apart_in_time_each_get_a_message() -> None:
     channel = Channel()
-    progress = ScoreProgress(ingest_job("job-1"), channel.publish)
+    progress = JobProgress(ingest_job("job-1"), channel.publish)
     for i in range(3):
         await progress.record(_score(i))
         await progress.drain()
@@ -58,7 +58,7 @@ async def test_a_failed_publish_is_logged_and_the_next_results_still_go_out(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     channel = Channel(failures=1)
-    progress = ScoreProgress(ingest_job("job-1"), channel.publish)
+    progress = JobProgress(ingest_job("job-1"), channel.publish)
     await progress.record(_score(0))
     await progress.drain()  # does not raise
     await progress.record(_score(1))
@@ -69,7 +69,7 @@ async def test_a_failed_publish_is_logged_and_the_next_results_still_go_out(
 
 async def test_abandoning_stops_the_publisher() -> None:
     channel = Channel(delay=10)
-    progress = ScoreProgress(ingest_job("job-1"), channel.publish)
+    progress = JobProgress(ingest_job("job-1"), channel.publish)
     await progress.record(_score(0))
     await asyncio.sleep(0)
     progress.abandon()

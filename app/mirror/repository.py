@@ -1,0 +1,56 @@
+"""Who holds each stored file: one document per distinct content (``_id`` its sha256) with the
+artifacts referring to it, so a file shared by several models is stored once and removed with
+the last of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pymongo import ReturnDocument
+
+from app.storage.mongo import Database
+
+
+class FileReferences:
+    def __init__(self, db: Database) -> None:
+        self._collection = db["stored_files"]
+
+    async def hold(self, sha256: str, size: int, artifact_id: str) -> None:
+        """``artifact_id`` refers to the content ``sha256`` (again: holding twice is once)."""
+        await self._collection.update_one(
+            {"_id": sha256},
+            {"$addToSet": {"holders": artifact_id}, "$set": {"size": size}},
+            upsert=True,
+        )
+
+    async def release(self, artifact_id: str, sha256s: Sequence[str]) -> list[str]:
+        """Drop ``artifact_id``'s references; the contents nobody refers to any more, which the
+        caller removes from the blob store."""
+        orphans = []
+        for sha256 in dict.fromkeys(sha256s):
+            left = await self._collection.find_one_and_update(
+                {"_id": sha256},
+                {"$pull": {"holders": artifact_id}},
+                return_document=ReturnDocument.AFTER,
+            )
+            if left is None or left.get("holders"):
+                continue
+            # only if still unheld: an ingest may have taken it meanwhile
+            gone = await self._collection.delete_one({"_id": sha256, "holders": {"$size": 0}})
+            if gone.deleted_count:
+                orphans.append(sha256)
+        return orphans
+
+    async def delete_all(self) -> None:
+        await self._collection.delete_many({})
+
+    async def holders(self, sha256: str) -> list[str]:
+        doc = await self._collection.find_one({"_id": sha256})
+        return [] if doc is None else list(doc.get("holders", []))
+
+    async def stored_bytes(self) -> int:
+        """What the blob store holds of mirrored files, each content counted once."""
+        total = 0
+        async for doc in self._collection.find({}, {"size": 1}):
+            total += int(doc.get("size", 0))
+        return total

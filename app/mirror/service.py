@@ -1,0 +1,193 @@
+"""Copying a model's files into the blob store after its gate, and letting them go with it.
+
+Each file is streamed from upstream into the store (multipart on S3), hashed on the way, and
+checked against what the hub's API lists: the sha256 of a Git LFS file, the git blob id of any
+other. Content is stored once under its sha256 (``app.mirror.entities.blob_key``) and counted
+per artifact (``app.mirror.repository``); a file already stored, by this model's earlier attempt
+or by another model, is only referenced again, so a retried job continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from app.errors import UpstreamError
+from app.mirror.entities import (
+    FILES_PREFIX,
+    FileProgress,
+    Manifest,
+    MirroredFile,
+    RepoFile,
+    blob_key,
+)
+from app.mirror.errors import ChecksumMismatchError
+from app.mirror.policy import MirrorPolicy
+from app.mirror.repository import FileReferences
+from app.ports import BlobStore
+
+log = logging.getLogger(__name__)
+
+#: Opens one file of the repository being mirrored, by path: its bytes in chunks.
+FileSource = Callable[[str], AbstractAsyncContextManager[AsyncIterator[bytes]]]
+Progress = Callable[[FileProgress], Awaitable[None]]
+#: A file whose content only its git blob id names is read whole before it is stored (its
+#: key is its sha256): such files are small on the hubs, which keep large ones in LFS.
+MAX_SMALL_FILE_BYTES = 64 * 1024 * 1024
+_CONTENT_TYPE = "application/octet-stream"
+#: Progress is published at most this often per file, in bytes.
+_PROGRESS_STEP = 8 * 1024 * 1024
+
+
+class MirrorService:
+    def __init__(
+        self,
+        blobs: BlobStore,
+        references: FileReferences,
+        policy: MirrorPolicy,
+        *,
+        concurrency: int = 4,
+    ) -> None:
+        self._blobs = blobs
+        self._references = references
+        self._policy = policy
+        self._concurrency = concurrency
+
+    async def mirror(
+        self,
+        artifact_id: str,
+        files: Sequence[RepoFile],
+        source: FileSource,
+        url_of: Callable[[str], str],
+        progress: Progress | None = None,
+        *,
+        keep: Manifest | None = None,
+    ) -> Manifest:
+        """Copy what the policy picks of ``files``; the manifest of what is held and what was
+        left upstream. A checksum mismatch fails the whole copy (``ChecksumMismatchError``);
+        on any failure the references taken are dropped again, but for the files of ``keep``
+        (the version an update replaces), so nothing partial stays behind."""
+        chosen, left = self._policy.plan(files, url_of)
+        slots = asyncio.Semaphore(self._concurrency)
+        held: list[str] = []
+
+        async def one(f: RepoFile) -> MirroredFile:
+            async with slots:
+                return await self._copy(artifact_id, f, source, progress, held)
+
+        try:
+            copied = await asyncio.gather(*(one(f) for f in chosen))
+        except BaseException:
+            kept = set() if keep is None else {f.sha256 for f in keep.files}
+            dropped = Manifest(
+                files=tuple(MirroredFile("", 0, sha) for sha in held if sha not in kept)
+            )
+            await asyncio.shield(self.release(artifact_id, dropped))
+            raise
+        return Manifest(files=tuple(copied), left_upstream=tuple(left))
+
+    async def release(self, artifact_id: str, manifest: Manifest) -> int:
+        """Let go of an artifact's files; those no other artifact holds are deleted. How many."""
+        orphans = await self._references.release(artifact_id, [f.sha256 for f in manifest.files])
+        for sha256 in orphans:
+            await self._blobs.delete(blob_key(sha256))
+        return len(orphans)
+
+    async def reset(self) -> None:
+        """Every mirrored file and reference (the registry's reset)."""
+        await self._references.delete_all()
+        await self._blobs.delete_prefix(FILES_PREFIX)
+
+    async def stored_bytes(self) -> int:
+        return await self._references.stored_bytes()
+
+    async def _copy(
+        self,
+        artifact_id: str,
+        f: RepoFile,
+        source: FileSource,
+        progress: Progress | None,
+        held: list[str],
+    ) -> MirroredFile:
+        report = _Reporter(f, progress)
+        if f.sha256 is not None:
+            # Held before it is looked for: a delete of the last other holder then keeps it.
+            await self._references.hold(f.sha256, f.size, artifact_id)
+            held.append(f.sha256)
+            if not await self._blobs.exists(blob_key(f.sha256)):
+                async with source(f.path) as chunks:
+                    await self._blobs.put_stream(
+                        blob_key(f.sha256),
+                        _verified(f, chunks, report),
+                        content_type=_CONTENT_TYPE,
+                    )
+            await report.finished()
+            return MirroredFile(f.path, f.size, f.sha256)
+        data = await _read_small(f, source, report)
+        sha256 = hashlib.sha256(data).hexdigest()
+        await self._references.hold(sha256, len(data), artifact_id)
+        held.append(sha256)
+        if not await self._blobs.exists(blob_key(sha256)):
+            await self._blobs.put(blob_key(sha256), data, content_type=_CONTENT_TYPE)
+        await report.finished()
+        return MirroredFile(f.path, len(data), sha256)
+
+
+class _Reporter:
+    def __init__(self, f: RepoFile, progress: Progress | None) -> None:
+        self._file = f
+        self._progress = progress
+        self.done = 0
+        self._reported = -_PROGRESS_STEP
+
+    async def add(self, count: int) -> None:
+        self.done += count
+        if self._progress is not None and self.done - self._reported >= _PROGRESS_STEP:
+            self._reported = self.done
+            await self._progress(FileProgress(self._file.path, self.done, self._file.size))
+
+    async def finished(self) -> None:
+        if self._progress is not None:
+            await self._progress(FileProgress(self._file.path, self._file.size, self._file.size))
+
+
+async def _verified(
+    f: RepoFile, chunks: AsyncIterator[bytes], report: _Reporter
+) -> AsyncIterator[bytes]:
+    """The chunks, hashed on the way; raises at the end (so the store discards the upload)
+    if they are not the file upstream lists, or past its size at once."""
+    digest = hashlib.sha256()
+    async for chunk in chunks:
+        digest.update(chunk)
+        await report.add(len(chunk))
+        if report.done > f.size:
+            raise UpstreamError(f"{f.path}: upstream sent more than the {f.size} bytes it lists")
+        yield chunk
+    found = digest.hexdigest()
+    if report.done != f.size or found != f.sha256:
+        raise ChecksumMismatchError(f.path, f"sha256 {f.sha256} ({f.size} bytes)", found)
+
+
+async def _read_small(f: RepoFile, source: FileSource, report: _Reporter) -> bytes:
+    limit = min(max(f.size, 0), MAX_SMALL_FILE_BYTES)
+    data = bytearray()
+    async with source(f.path) as chunks:
+        async for chunk in chunks:
+            data += chunk
+            await report.add(len(chunk))
+            if len(data) > limit:
+                raise UpstreamError(
+                    f"{f.path}: upstream sent more than the {f.size} bytes it lists"
+                )
+    found = git_blob_id(bytes(data))
+    if f.blob_id is not None and found != f.blob_id:
+        raise ChecksumMismatchError(f.path, f"git blob {f.blob_id}", found)
+    return bytes(data)
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id git (and so the hub's API) gives a file's content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
