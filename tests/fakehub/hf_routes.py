@@ -15,10 +15,11 @@ import secrets
 import time
 from http import HTTPStatus
 from pathlib import Path
+from typing import Self, SupportsIndex, overload
 from urllib.parse import quote, urlencode
 
-from tests.fakehub.hf_store import HfRepo, HfStore, Kind
-from tests.fakehub.wire import JSON, RateWindow, Reply, Request, git_blob_sha, json_reply
+from tests.fakehub.hf_store import HfRepo, HfStore, Kind, LfsObject, filler
+from tests.fakehub.wire import JSON, RateWindow, Reply, Request, json_reply
 
 # The commits API pages like the hub: 50 a page unless `limit` says otherwise (clients ask for up
 # to 1000), `p` counts pages from 0.
@@ -27,6 +28,8 @@ _MAX_COMMITS_PER_PAGE = 1000
 # The hub's anonymous quotas, per 5-minute window (RateLimit / RateLimit-Policy headers).
 _QUOTAS = {"api": 500, "resolvers": 3000}
 _WINDOW_SECONDS = 300
+# Larger CDN answers are streamed chunked (without Content-Length) rather than built in memory.
+_MAX_BODY = 64 * 1024 * 1024
 
 
 class HuggingFaceHub:
@@ -42,7 +45,7 @@ class HuggingFaceHub:
             kind: Kind = "model" if segs[1] == "models" else "dataset"
             reply = self._api(req, kind, segs[2:])
         elif len(segs) == 2 and segs[0] == "cdn-lfs":
-            return self._cdn(segs[1])  # the CDN is not the hub: none of the hub's headers
+            return self._cdn(req, segs[1])  # the CDN is not the hub: none of its headers
         elif segs[:1] == ("datasets",):
             reply = self._resolve(req, "dataset", segs[1:])
         else:
@@ -139,13 +142,82 @@ class HuggingFaceHub:
             return _revision_not_found(revision)
         return _serve_file(repo, path, self.cdn_url or req.base_url)
 
-    def _cdn(self, sha256: str) -> Reply:
-        # Stand-in for the LFS CDN: a short placeholder, never the object's real size.
-        size = self.store.lfs_objects.get(sha256)
-        if size is None:
+    def _cdn(self, req: Request, sha256: str) -> Reply:
+        """Stand-in for the LFS CDN: the object's bytes (shipped, or filler of its listed size),
+        whole or one `Range`, generated slice by slice so a multi-GB object is never built."""
+        obj = self.store.lfs_objects.get(sha256)
+        if obj is None:
             return Reply(404, b"Not Found", {"Content-Type": "text/plain; charset=utf-8"})
-        body = f"fakehub placeholder for LFS object {sha256} ({size} bytes upstream)\n".encode()
-        return Reply(200, body, {"Content-Type": "application/octet-stream", "ETag": f'"{sha256}"'})
+        headers = {
+            "Content-Type": "application/octet-stream",
+            "Accept-Ranges": "bytes",
+            "ETag": f'"{sha256}"',
+        }
+        status, start, end = 200, 0, obj.size
+        if (asked := req.headers.get("range")) is not None and (span := _range(asked)):
+            first, last = span
+            if first is None:  # bytes=-n: the last n bytes
+                start = max(obj.size - (last or 0), 0)
+            else:
+                start, end = first, obj.size if last is None else min(last + 1, obj.size)
+            if start >= end:
+                headers["Content-Range"] = f"bytes */{obj.size}"
+                return Reply(416, b"", headers)
+            status = 206
+            headers["Content-Range"] = f"bytes {start}-{end - 1}/{obj.size}"
+        if req.method == "HEAD" or end - start > _MAX_BODY:
+            if req.method != "HEAD":
+                headers["Transfer-Encoding"] = "chunked"
+            return Reply(status, _LazyBody(obj, start, end), headers)
+        return Reply(status, obj.read(start, end), headers)
+
+
+def _range(value: str) -> tuple[int | None, int | None] | None:
+    """One `bytes=a-b`, `bytes=a-` or `bytes=-n` range as (a, b), (a, None) or (None, n); None
+    for anything else (several ranges, other units, garbage), which is answered in full, as
+    RFC 9110 lets a server ignore a Range it does not support."""
+    unit, _, spec = value.strip().partition("=")
+    first, dash, last = spec.strip().partition("-")
+    if unit.strip().lower() != "bytes" or not dash or "," in spec:
+        return None
+    if not (first or last) or not (first or "0").isdigit() or not (last or "0").isdigit():
+        return None
+    a, b = (int(first) if first else None), (int(last) if last else None)
+    if a is not None and b is not None and b < a:
+        return None
+    return a, b
+
+
+class _LazyBody(bytes):
+    """A body that is never held whole: `len()` is the span's length and slicing reads only the
+    slice. The server takes `Content-Length` from `len(body)` and writes nothing for HEAD, and
+    writes a chunked body slice by slice, so a HEAD or a chunked GET of a multi-GB object
+    costs one chunk of memory. Any other use of it as plain bytes would see it empty."""
+
+    _obj: LfsObject
+    _start: int
+    _length: int
+
+    def __new__(cls, obj: LfsObject, start: int, end: int) -> Self:
+        body = super().__new__(cls)
+        body._obj, body._start, body._length = obj, start, end - start
+        return body
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, key: SupportsIndex, /) -> int: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> bytes: ...
+    def __getitem__(self, key: SupportsIndex | slice, /) -> int | bytes:
+        if not isinstance(key, slice):
+            index = range(self._length)[key]
+            return self._obj.read(self._start + index, self._start + index + 1)[0]
+        start, stop, step = key.indices(self._length)
+        if step != 1:
+            raise ValueError("only contiguous slices of a lazy body")
+        return self._obj.read(self._start + start, self._start + max(stop, start))
 
 
 def _bucket(req: Request) -> str:
@@ -201,11 +273,10 @@ def _serve_file(repo: HfRepo, path: str, cdn_url: str) -> Reply:
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(Path(path).name)}; "
         f'filename="{Path(path).name}";',
     }
-    data = repo.read(path)
     lfs: JSON | None = sibling.get("lfs")
-    if data is None and lfs:
-        # Large files are never stored here: answer like the hub, a redirect to its CDN whose
-        # X-Linked-* headers carry the real size and sha256.
+    if lfs:
+        # LFS files always go through the CDN, shipped or not, as on the hub: a redirect whose
+        # X-Linked-* headers carry the listed size and sha256.
         location = f"{cdn_url}/cdn-lfs/{lfs['sha256']}"
         headers |= {
             "Location": location,
@@ -215,23 +286,17 @@ def _serve_file(repo: HfRepo, path: str, cdn_url: str) -> Reply:
             "Content-Type": "text/plain; charset=utf-8",
         }
         return Reply(302, f"Found. Redirecting to {location}".encode(), headers)
+    data = repo.read(path)
     if data is None:
-        data = _filler(path, int(sibling.get("size") or 0))
-        etag = str(sibling.get("blobId") or git_blob_sha(data))
-    else:
-        etag = lfs["sha256"] if lfs else git_blob_sha(data)
+        data = filler(path, int(sibling.get("size") or 0))
     try:
         data.decode()
         content_type = "text/plain; charset=utf-8"  # the hub serves every text file as text/plain
     except UnicodeDecodeError:
         content_type = "application/octet-stream"
-    return Reply(200, data, headers | {"ETag": f'"{etag}"', "Content-Type": content_type})
-
-
-def _filler(path: str, size: int) -> bytes:
-    """Stand-in bytes for a small file the fixture lists but does not ship: right size only."""
-    line = f"fakehub placeholder: {path} is listed but not stored in the fixtures\n".encode()
-    return (line * (size // len(line) + 1))[:size]
+    # HfStore made the listed blobId that of these bytes, shipped or filler.
+    etag = f'"{sibling["blobId"]}"'
+    return Reply(200, data, headers | {"ETag": etag, "Content-Type": content_type})
 
 
 def _hub_error(

@@ -2,22 +2,89 @@
 
 `info.json` is the `/api/models/{id}?blobs=true` answer (or `/api/datasets/...`); `files/`
 holds the small files worth serving for real. Everything listed in `siblings` but not shipped
-is answered with a stand-in (see `hf_routes`), so no weights live in the repository.
-`commits.json` (optional) is the repo's history as `/api/models/{id}/commits/main` lists it,
-newest first; its first entry is the `sha` of `info.json`.
+is answered with deterministic stand-in bytes (`filler`, `LfsObject`), so no famous model's
+weights live in the repository. `commits.json` (optional) is the repo's history as
+`/api/models/{id}/commits/main` lists it, newest first; its first entry is the `sha` of
+`info.json`.
+
+The listing is made to agree with what is served when the store loads: a non-LFS sibling's
+`blobId` and `size` are those of the bytes the resolve route answers (shipped or filler), so a
+client verifying files by git blob id sees no mismatch the fixture did not mean. LFS entries are
+left as written: their sha256 is the real one for famous models, whose bytes are filler here.
 """
 
 from __future__ import annotations
 
+import filecmp
+import functools
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tests.fakehub.wire import JSON
+from tests.fakehub.wire import JSON, git_blob_sha
 
 Kind = Literal["model", "dataset"]
 KIND_FOLDERS: dict[Kind, str] = {"model": "models", "dataset": "datasets"}
+# Unshipped LFS objects repeat one block derived from their sha256, so any slice of a
+# multi-GB object is computed from this much memory plus the slice itself.
+FILLER_BLOCK = 64 * 1024
+
+
+def filler(path: str, size: int) -> bytes:
+    """Stand-in text for a small non-LFS file the fixture lists but does not ship."""
+    line = _filler_line(path)
+    return (line * (size // len(line) + 1))[:size]
+
+
+def filler_blob_sha(path: str, size: int) -> str:
+    """`git_blob_sha(filler(path, size))`, without building the file in one piece."""
+    line = _filler_line(path)
+    digest = hashlib.sha1(f"blob {size}\0".encode(), usedforsecurity=False)
+    run = line * max(1, FILLER_BLOCK // len(line))
+    whole, rest = divmod(size, len(run))
+    for _ in range(whole):
+        digest.update(run)
+    digest.update(run[:rest])
+    return digest.hexdigest()
+
+
+def _filler_line(path: str) -> bytes:
+    return f"fakehub placeholder: {path} is listed but not stored in the fixtures\n".encode()
+
+
+@dataclass(frozen=True)
+class LfsObject:
+    """What the stand-in CDN serves under one sha256: the bytes a fixture ships under it, or
+    filler of the listed size (which does not hash to that sha256)."""
+
+    sha256: str
+    size: int
+    shipped: Path | None = None
+
+    def read(self, start: int, end: int) -> bytes:
+        """Bytes `[start, end)` of the object; only that much is read or generated."""
+        start, end = max(start, 0), min(end, self.size)
+        if end <= start:
+            return b""
+        if self.shipped is not None:
+            with self.shipped.open("rb") as f:
+                f.seek(start)
+                return f.read(end - start)
+        block = self.block()
+        offset = start % FILLER_BLOCK
+        copies = (offset + end - start) // FILLER_BLOCK + 1
+        return (block * copies)[offset : offset + end - start]
+
+    def block(self) -> bytes:
+        return _filler_block(self.sha256)
+
+
+@functools.lru_cache(maxsize=64)
+def _filler_block(sha256: str) -> bytes:
+    # Cached: a streamed object asks for it once per 64 KiB chunk.
+    return hashlib.shake_256(f"fakehub lfs {sha256}".encode()).digest(FILLER_BLOCK)
 
 
 @dataclass(frozen=True)
@@ -48,12 +115,17 @@ class HfRepo:
         start = next((i for i, c in enumerate(self.commits) if c["id"] == revision), None)
         return None if start is None else self.commits[start:]
 
-    def read(self, path: str) -> bytes | None:
-        """The shipped bytes of `path`, or None when the fixture does not ship it."""
+    def shipped(self, path: str) -> Path | None:
+        """Where the fixture ships `path`, or None when it does not."""
         target = (self.files / path).resolve()
         if not target.is_relative_to(self.files.resolve()) or not target.is_file():
             return None
-        return target.read_bytes()
+        return target
+
+    def read(self, path: str) -> bytes | None:
+        """The shipped bytes of `path`, or None when the fixture does not ship it."""
+        target = self.shipped(path)
+        return None if target is None else target.read_bytes()
 
 
 class HfStore:
@@ -63,8 +135,8 @@ class HfStore:
         self.by_lower: dict[tuple[Kind, str], HfRepo] = {}
         # Lower-cased legacy id of a moved repo -> its canonical id; the hub answers with a 307.
         self.moved: dict[tuple[Kind, str], str] = {}
-        # LFS sha256 -> size, for the stand-in CDN.
-        self.lfs_objects: dict[str, int] = {}
+        # Listed LFS sha256 -> what the stand-in CDN serves for it.
+        self.lfs_objects: dict[str, LfsObject] = {}
         hf = root / "hf"
         for kind, folder in KIND_FOLDERS.items():
             for info_path in sorted((hf / folder).glob("*/*/info.json")):
@@ -88,10 +160,24 @@ class HfStore:
         repo = HfRepo(kind, info, folder / "files", siblings, commits)
         self.repos[kind, repo.repo_id] = repo
         self.by_lower[kind, repo.repo_id.lower()] = repo
-        for sibling in siblings.values():
+        for path, sibling in siblings.items():
             lfs: dict[str, Any] | None = sibling.get("lfs")
             if lfs:
-                self.lfs_objects[lfs["sha256"]] = int(lfs["size"])
+                self._add_lfs(info_path, lfs, repo.shipped(path))
+            else:
+                # The siblings are info.json's own dicts, so the listing served changes too.
+                _describe(sibling, path, repo.read(path))
+
+    def _add_lfs(self, info_path: Path, lfs: dict[str, Any], shipped: Path | None) -> None:
+        sha256, size = str(lfs["sha256"]), int(lfs["size"])
+        if shipped is not None and shipped.stat().st_size != size:
+            raise ValueError(f"{info_path}: {shipped.name} is not the {size} bytes listed")
+        known = self.lfs_objects.get(sha256)
+        if known and known.shipped and shipped and not _same(known.shipped, shipped):
+            raise ValueError(f"{info_path}: sha256 {sha256} names two different shipped files")
+        if known is None or (known.shipped is None and shipped is not None):
+            # Shipped bytes win: every repo listing this sha256 downloads them.
+            self.lfs_objects[sha256] = LfsObject(sha256, size, shipped)
 
     def find(self, kind: Kind, repo_id: str) -> HfRepo | str | None:
         """The repo (its id matched whatever the case), or the canonical id a legacy id moved
@@ -101,3 +187,16 @@ class HfStore:
 
     def known(self, kind: Kind, repo_id: str) -> bool:
         return self.find(kind, repo_id) is not None
+
+
+def _describe(sibling: JSON, path: str, data: bytes | None) -> None:
+    """Make a non-LFS sibling's `blobId`/`size` those of the bytes served for it."""
+    if data is not None:
+        sibling.update(blobId=git_blob_sha(data), size=len(data))
+    else:
+        size = int(sibling.get("size") or 0)
+        sibling.update(blobId=filler_blob_sha(path, size), size=size)
+
+
+def _same(a: Path, b: Path) -> bool:
+    return filecmp.cmp(a, b, shallow=False)
