@@ -85,7 +85,7 @@ def test_an_ingest_is_followed_live_to_the_stored_artifact(
     # Metrics appeared while the job was still running, not all at once at the end.
     assert any(rows >= 1 for state, rows in seen if state != "DONE"), seen
 
-    for state in ("QUEUED", "FETCHING", "SCORING", "GATED", "STORING", "DONE"):
+    for state in ("QUEUED", "FETCHING", "SCORING", "GATED", "MIRRORING", "STORING", "DONE"):
         step = page.locator(f"ol.states li[data-state={state}]")
         expect(step).to_have_class(re.compile(r"\breached\b"))
         expect(step.locator("time")).to_have_count(1)

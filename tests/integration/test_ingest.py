@@ -59,6 +59,7 @@ async def test_model_ingest_reaches_done_and_stores_a_real_bundle(registry: Regi
         "FETCHING",
         "SCORING",
         "GATED",
+        "MIRRORING",
         "STORING",
         "DONE",
     ]
@@ -134,24 +135,24 @@ async def test_subscription_sees_every_transition_in_order(
     states = [e["state"] for e in events]
     # SCORING repeats while metric results arrive; each state is entered once, in order.
     entered = [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
-    order = ["QUEUED", "FETCHING", "SCORING", "GATED", "STORING", "DONE"]
+    order = ["QUEUED", "FETCHING", "SCORING", "GATED", "MIRRORING", "STORING", "DONE"]
     assert entered == order[order.index(entered[0]) :]
     job = (await registry.gql(queries.JOB, id=events[0]["id"]))["ingestJob"]
     assert [h["state"] for h in job["history"]] == order
 
 
-async def test_a_passed_gate_and_storing_are_two_steps_of_one_write(
+async def test_a_passed_gate_and_mirroring_are_two_steps_of_one_write(
     registry: Registry, hub: FakeHub
 ) -> None:
     hub.latency = 0.05  # the watcher joins before scoring ends
     payload = await ingest(registry, BERT, "MODEL")
     seen = [job async for job in registry.services.ingest.watch(payload["job"]["id"])]
     by_state = {job.state.value: job for job in seen}
-    gated, storing = by_state["GATED"], by_state["STORING"]
-    assert storing.seq == gated.seq + 1
+    gated, mirroring = by_state["GATED"], by_state["MIRRORING"]
+    assert mirroring.seq == gated.seq + 1
     assert [h.state.value for h in gated.history][-2:] == ["SCORING", "GATED"]
-    assert [h.state.value for h in storing.history][-3:] == ["SCORING", "GATED", "STORING"]
-    assert gated.history[-1].at == storing.history[-1].at  # written together
+    assert [h.state.value for h in mirroring.history][-3:] == ["SCORING", "GATED", "MIRRORING"]
+    assert gated.history[-1].at == mirroring.history[-1].at  # written together
     assert gated.gate is not None
     assert gated.gate.passed
 

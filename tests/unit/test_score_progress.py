@@ -64,7 +64,7 @@ async def test_a_failed_publish_is_logged_and_the_next_results_still_go_out(
     await progress.record(_score(1))
     await progress.drain()
     assert channel.published == [2]
-    assert "could not publish the scores of ingest job-1" in caplog.text
+    assert "could not publish the progress of ingest job-1" in caplog.text
 
 
 async def test_abandoning_stops_the_publisher() -> None:

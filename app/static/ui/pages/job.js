@@ -10,6 +10,7 @@ import * as fmt from "../format.js";
 const PROGRESS = `fragment Progress on IngestStatus {
   id state url type name requester sourceKey attempts gateMode
   history { state at }
+  files { path doneBytes totalBytes }
   partialScores { name score applicable notApplicableReason error latencySeconds }
   netScore
   gate { passed policyVersion threshold failures { metric score required gap } skipped }
@@ -19,13 +20,14 @@ const PROGRESS = `fragment Progress on IngestStatus {
 const JOB = `query Job($id: ID!) { ingestJob(id: $id) { ...Progress } }\n${PROGRESS}`;
 const FOLLOW = `subscription Follow($jobId: ID!) { ingestProgress(jobId: $jobId) { ...Progress } }\n${PROGRESS}`;
 
-const STEPS = ["QUEUED", "FETCHING", "SCORING", "GATED", "STORING"];
+const STEPS = ["QUEUED", "FETCHING", "SCORING", "GATED", "MIRRORING", "STORING"];
 const TERMINAL = new Set(["DONE", "FAILED"]);
 const SAYS = {
   QUEUED: "waiting for a worker",
   FETCHING: "fetching the repository from upstream",
   SCORING: "scoring the trust metrics",
   GATED: "the quality gate has decided",
+  MIRRORING: "copying the model's files into the registry",
   STORING: "storing the bundle",
   DONE: "the artifact is stored",
   FAILED: "nothing was stored",
@@ -52,6 +54,7 @@ export async function render(root, { params }) {
   const facts = h("dl", { class: "facts" });
   const states = h("ol", { class: "states", "aria-label": "Progress", "aria-live": "off" });
   const metrics = h("div", { "aria-live": "off" });
+  const copies = h("div", { "aria-live": "off" });
   const gate = h("div", { "aria-live": "off" });
   const outcome = h("div", { "data-testid": "job-outcome" });
   const trouble = h("div");
@@ -62,6 +65,7 @@ export async function render(root, { params }) {
     outcome,
     trouble,
     gate,
+    copies,
     metrics,
     h("h2", {}, "Job"),
     h("div", { class: "card", "aria-live": "off" }, facts),
@@ -77,6 +81,7 @@ export async function render(root, { params }) {
     replace(facts, factItems(job));
     replace(metrics, metricTable(job));
     replace(gate, job.gate ? gateView(job) : null);
+    replace(copies, job.files.length ? fileCopies(job) : null);
     replace(outcome, outcomeView(job));
   }
 
@@ -136,6 +141,25 @@ function factItems(job) {
 
 function fact(term, value) {
   return [h("dt", {}, term), h("dd", {}, value)];
+}
+
+// One bar per file while the model's files are copied into the registry (MIRRORING).
+function fileCopies(job) {
+  return [
+    h("h2", {}, "Files"),
+    h(
+      "ul",
+      { class: "copies", "data-testid": "file-copies" },
+      job.files.map((f) =>
+        h(
+          "li",
+          {},
+          h("label", {}, h("code", {}, f.path), " ", `${fmt.bytes(f.doneBytes)} of ${fmt.bytes(f.totalBytes)}`,
+            h("progress", { max: String(Math.max(f.totalBytes, 1)), value: String(f.doneBytes) })),
+        ),
+      ),
+    ),
+  ];
 }
 
 function metricTable(job) {
