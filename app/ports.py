@@ -44,6 +44,10 @@ class BlobStore(Protocol):
 
     async def exists(self, key: str) -> bool: ...
 
+    async def size(self, key: str) -> int:
+        """Raises ``NotFoundError`` when the key does not exist."""
+        ...
+
     async def delete(self, key: str) -> None:
         """Deleting a missing key is not an error."""
         ...

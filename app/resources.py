@@ -167,6 +167,7 @@ async def _compose_services(resources: Resources) -> Services:
         audit=audit,
         versions=DataVersion(resources.redis, settings.queue_name),
         files=mirror,
+        signer=resources.signer,
     )
 
     async def ping_mongo() -> None:
@@ -220,7 +221,7 @@ async def _compose_services(resources: Resources) -> Services:
             mirror=mirror,
             gate_modes=settings.gate_modes,
         ),
-        downloads=DownloadService(resources.blobs, resources.signer),
+        downloads=DownloadService(resources.blobs, resources.signer, artifacts),
         health=HealthService(
             {
                 "documents": ping_mongo,

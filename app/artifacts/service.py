@@ -21,9 +21,10 @@ from app.audit.service import AuditService
 from app.auth.entities import Permission, Principal
 from app.auth.service import require
 from app.clock import utcnow
-from app.errors import AppError
+from app.downloads.links import LinkSigner
+from app.errors import AppError, NotFoundError
 from app.freshness import DataVersion
-from app.mirror.entities import Manifest
+from app.mirror.entities import Manifest, PackagePart
 from app.mirror.service import MirrorService
 from app.ports import BlobStore
 from app.rating.context import RegisteredParent
@@ -74,6 +75,7 @@ class ArtifactService:
         audit: AuditService,
         versions: DataVersion,
         files: MirrorService,
+        signer: LinkSigner,
     ) -> None:
         self._repo = repo
         self._blobs = blobs
@@ -81,6 +83,7 @@ class ArtifactService:
         self._audit = audit
         self._versions = versions
         self._files = files
+        self._signer = signer
 
     async def get(self, artifact_id: str) -> Artifact:
         (artifact,) = await self.get_many([artifact_id])
@@ -140,17 +143,36 @@ class ArtifactService:
     async def reserve_id(self) -> str:
         return await self._repo.next_id()
 
-    async def download_url(self, artifact: Artifact, *, actor: Principal) -> str:
-        """A link to the bundle, for a caller with the download permission only: the blob
-        store serves the bytes to whoever holds the link, so the link is what is guarded.
-        Issuing it is the DOWNLOAD the audit log records."""
+    async def download_url(
+        self, artifact: Artifact, *, actor: Principal, part: PackagePart = PackagePart.FULL
+    ) -> str:
+        """A link to the artifact's package or part of it, for a caller with the download
+        permission only: whoever holds the link gets the bytes, so the link is what is
+        guarded. Issuing it is the DOWNLOAD the audit log records. The full package of an
+        artifact without copied files is its bundle, served by the blob store itself."""
         require(actor, Permission.DOWNLOAD)
-        filename = f"{_UNSAFE_FILENAME.sub('_', artifact.name) or artifact.id}.zip"
         await self._audit.record(
             AuditAction.DOWNLOAD, AuditedArtifact.of(artifact), user=actor.name
         )
+        if part is PackagePart.FULL and artifact.manifest is None:
+            filename = f"{_UNSAFE_FILENAME.sub('_', artifact.name) or artifact.id}.zip"
+            return await self._blobs.download_url(
+                artifact.blob.key, filename=filename, ttl_seconds=self._url_ttl
+            )
+        return self._signer.package_link(artifact.id, part.value, ttl_seconds=self._url_ttl)
+
+    async def file_url(self, artifact: Artifact, path: str, *, actor: Principal) -> str:
+        """A link to one file the registry holds of a model (Range requests work on it)."""
+        require(actor, Permission.DOWNLOAD)
+        held = {f.path: f for f in (artifact.manifest.files if artifact.manifest else ())}
+        if path not in held:
+            raise NotFoundError(f"artifact {artifact.id} holds no file {path!r}")
+        await self._audit.record(
+            AuditAction.DOWNLOAD, AuditedArtifact.of(artifact), user=actor.name
+        )
+        name = _UNSAFE_FILENAME.sub("_", path.rsplit("/", 1)[-1]) or "file"
         return await self._blobs.download_url(
-            artifact.blob.key, filename=filename, ttl_seconds=self._url_ttl
+            held[path].key, filename=name, ttl_seconds=self._url_ttl
         )
 
     async def rate(self, artifact_id: str, *, user: str = "anonymous") -> tuple[Artifact, Rating]:

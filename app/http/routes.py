@@ -7,7 +7,7 @@ from litestar.types import ControllerRouterHandler
 
 from app.http.artifacts import create_artifact, delete_artifact, get_artifact, update_artifact
 from app.http.audit import artifact_audit
-from app.http.downloads import download, download_artifact
+from app.http.downloads import download, download_artifact, download_package
 from app.http.ingest import ingest_model
 from app.http.lineage import model_lineage
 from app.http.metrics import metrics
@@ -43,4 +43,5 @@ REST_HANDLERS: list[ControllerRouterHandler] = [
     authenticate,
     Router("/", route_handlers=TOKEN_HANDLERS, parameters=AUTH_HEADER),
     download,
+    download_package,
 ]

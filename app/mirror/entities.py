@@ -85,6 +85,17 @@ def blob_key(sha256: str) -> str:
     return f"{FILES_PREFIX}sha256/{sha256[:2]}/{sha256}"
 
 
+class PackagePart(StrEnum):
+    """What a download holds: the whole package or one aspect of it."""
+
+    FULL = "full"
+    WEIGHTS = "weights"
+    #: The card, config and tokenizer: what reading about or loading the model needs.
+    CARD = "card"
+    #: The registered bundles of the datasets the model names.
+    DATASETS = "datasets"
+
+
 @dataclass(frozen=True, slots=True)
 class MirroredFile:
     path: str

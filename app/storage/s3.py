@@ -154,6 +154,15 @@ class S3BlobStore:
             raise
         return True
 
+    async def size(self, key: str) -> int:
+        try:
+            head = await self._s3.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING:
+                raise NotFoundError(f"blob {key!r} does not exist") from None
+            raise BackendUnavailableError(f"could not read blob {key}: {exc}") from exc
+        return int(head["ContentLength"])
+
     async def delete(self, key: str) -> None:
         try:
             await self._s3.delete_object(Bucket=self._bucket, Key=key)
