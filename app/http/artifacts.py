@@ -7,8 +7,10 @@ failing metrics, still running 202 with the id it reserved, failed the error's s
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import MediaType, Response, delete, get, post, put
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -33,6 +35,7 @@ from app.http.models import (
 )
 from app.ingest.gating import GATE_REJECTED
 from app.ingest.outcomes import Failed, IngestOutcome, Pending, Rejected, Stored
+from app.mirror.entities import PackagePart
 from app.rating.entities import GateDecision
 from app.rating.gate import EntryPoint
 from app.services import Services
@@ -64,9 +67,17 @@ async def get_artifact(
     artifact_type: FromPath[ArtifactType],
     id: ArtifactIdParam,  # noqa: A002 - the spec's name
     principal: Principal,
+    part: Annotated[
+        PackagePart,
+        QueryParameter(
+            description="What `download_url` links to: the full package (the default), or "
+            "only the weights, the card (card, config, tokenizer), or the linked datasets' "
+            "bundles."
+        ),
+    ] = PackagePart.FULL,
 ) -> ArtifactBody:
     artifact = await typed(services, artifact_type, id)
-    return await envelope(services, artifact, principal)
+    return await envelope(services, artifact, principal, part=part)
 
 
 @put("/artifacts/{artifact_type:str}/{id:str}", opt=UPLOAD, summary="Replace an artifact's source")
@@ -115,12 +126,17 @@ async def typed(services: Services, artifact_type: ArtifactType, artifact_id: st
 
 
 async def envelope(
-    services: Services, artifact: Artifact, principal: Principal, url: str | None = None
+    services: Services,
+    artifact: Artifact,
+    principal: Principal,
+    url: str | None = None,
+    *,
+    part: PackagePart = PackagePart.FULL,
 ) -> ArtifactBody:
     # The contract always shows a link; one that works without a token only for whom may
     # download, the authorizing route for everyone else.
     download_url = (
-        await services.artifacts.download_url(artifact, actor=principal)
+        await services.artifacts.download_url(artifact, actor=principal, part=part)
         if principal.can(Permission.DOWNLOAD)
         else services.downloads.authorizing_link(artifact.type.value, artifact.id)
     )

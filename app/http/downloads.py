@@ -4,7 +4,7 @@ import re
 from typing import Annotated
 
 from litestar import Response, get
-from litestar.params import FromPath, FromQuery, Parameter, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response import Redirect, Stream
 from litestar.status_codes import (
     HTTP_200_OK,
@@ -36,7 +36,7 @@ async def download(  # noqa: PLR0917 - Litestar passes parameters by name
     filename: Annotated[str, QueryParameter(max_length=300)],
     expires: FromQuery[int],
     signature: Annotated[str, QueryParameter(max_length=128)],
-    range_header: Annotated[str | None, Parameter(header="Range", max_length=200)] = None,
+    range_header: Annotated[str | None, HeaderParameter(name="Range", max_length=200)] = None,
 ) -> Response[bytes] | Stream:
     try:
         blob = await services.downloads.open(

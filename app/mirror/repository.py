@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pymongo import ReturnDocument
-
 from app.storage.mongo import Database
 
 
 class FileReferences:
     def __init__(self, db: Database) -> None:
-        self._collection = db["stored_files"]
+        # not "stored_files": nx-27017 silently drops upserts into collections named so
+        self._collection = db["file_holders"]
 
     async def hold(self, sha256: str, size: int, artifact_id: str) -> None:
         """``artifact_id`` refers to the content ``sha256`` (again: holding twice is once)."""
@@ -28,13 +27,7 @@ class FileReferences:
         caller removes from the blob store."""
         orphans = []
         for sha256 in dict.fromkeys(sha256s):
-            left = await self._collection.find_one_and_update(
-                {"_id": sha256},
-                {"$pull": {"holders": artifact_id}},
-                return_document=ReturnDocument.AFTER,
-            )
-            if left is None or left.get("holders"):
-                continue
+            await self._collection.update_one({"_id": sha256}, {"$pull": {"holders": artifact_id}})
             # only if still unheld: an ingest may have taken it meanwhile
             gone = await self._collection.delete_one({"_id": sha256, "holders": {"$size": 0}})
             if gone.deleted_count:

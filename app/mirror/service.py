@@ -79,14 +79,21 @@ class MirrorService:
                 return await self._copy(artifact_id, f, source, progress, held)
 
         try:
-            copied = await asyncio.gather(*(one(f) for f in chosen))
-        except BaseException:
+            # a task group: on a failure the other copies are cancelled and waited for, so
+            # none takes a reference after the ones taken are dropped
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(f)) for f in chosen]
+            copied = [t.result() for t in tasks]
+        except BaseException as exc:
+            failure = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
             kept = set() if keep is None else {f.sha256 for f in keep.files}
             dropped = Manifest(
                 files=tuple(MirroredFile("", 0, sha) for sha in held if sha not in kept)
             )
             await asyncio.shield(self.release(artifact_id, dropped))
-            raise
+            if failure is exc:
+                raise
+            raise failure from None
         return Manifest(files=tuple(copied), left_upstream=tuple(left))
 
     async def release(self, artifact_id: str, manifest: Manifest) -> int:

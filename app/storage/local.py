@@ -4,10 +4,11 @@ signs and serves itself."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,7 +25,7 @@ class LocalBlobStore:
     async def put(self, key: str, data: bytes, *, content_type: str) -> StoredBlob:  # noqa: ARG002 - a file has no content type
         path = self._path(key)
         try:
-            await asyncio.to_thread(_write_atomically, path, data)
+            await _settled(_write_atomically, path, data)
         except OSError as exc:
             raise BackendUnavailableError(f"could not write blob {key}: {exc}") from exc
         return StoredBlob(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
@@ -51,7 +52,7 @@ class LocalBlobStore:
                 await asyncio.to_thread(_sync_file, out)
             finally:
                 out.close()
-            await asyncio.to_thread(tmp.replace, path)
+            await _settled(tmp.replace, path)
         except OSError as exc:
             raise BackendUnavailableError(f"could not write blob {key}: {exc}") from exc
         finally:
@@ -127,6 +128,19 @@ class LocalBlobStore:
 
 
 _CHUNK = 1024 * 1024
+
+
+async def _settled(fn: Callable[..., object], *args: object) -> None:
+    """``fn`` in a thread, waited for even when the caller is cancelled: a thread cannot be
+    stopped, so a cancelled caller that went on would not know whether the file landed
+    (and a clean-up after it could run before the write does)."""
+    task = asyncio.ensure_future(asyncio.to_thread(fn, *args))
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
 def _sync_file(f: BinaryIO) -> None:

@@ -131,9 +131,12 @@ class S3BlobStore:
             if _code(exc) == "InvalidRange":  # start at or past the end: nothing to send
                 return
             raise BackendUnavailableError(f"could not read blob {key}: {exc}") from exc
-        async with response["Body"] as body:
+        body = response["Body"]
+        try:
             async for chunk in body.iter_chunks(_CHUNK_BYTES):
                 yield chunk
+        finally:
+            body.close()
 
     async def get(self, key: str) -> bytes:
         try:

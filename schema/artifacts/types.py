@@ -8,6 +8,8 @@ from app.artifacts.entities import Artifact as ArtifactEntity
 from app.artifacts.entities import ArtifactType as DomainArtifactType
 from app.artifacts.entities import RatingChange as RatingChangeEntity
 from app.auth.entities import Permission
+from app.mirror.entities import FilePart as DomainFilePart
+from app.mirror.entities import PackagePart as DomainPackagePart
 from schema.access import Requires
 from schema.context import GraphQLInfo
 from schema.rating.types import GateMode, Rating
@@ -54,6 +56,36 @@ class ParentModel:
         return None if found is None else strawberry.ID(found.id)
 
 
+strawberry.enum(DomainPackagePart, name="PackagePart")
+PackagePart = DomainPackagePart
+strawberry.enum(DomainFilePart, name="FilePart")
+FilePart = DomainFilePart
+
+
+@strawberry.type(description="One file of a model's repository.")
+class ArtifactFile:
+    artifact: strawberry.Private[ArtifactEntity]
+    path: str
+    size_bytes: BigInt
+    sha256: str | None = strawberry.field(description="Of the content held; null if upstream.")
+    part: FilePart
+    held: bool = strawberry.field(description="Whether the registry holds a copy.")
+    reason: str | None = strawberry.field(description="Why the file stayed upstream.")
+    upstream_url: str | None = strawberry.field(
+        description="For a file left upstream: where it is, pinned to the rated revision."
+    )
+
+    @strawberry.field(
+        description="A link to the copy the registry holds (Range requests work on it).",
+        extensions=[Requires(Permission.DOWNLOAD)],
+    )
+    async def download_url(self, info: GraphQLInfo) -> str | None:
+        if not self.held:
+            return None
+        actor = info.context.require(Permission.DOWNLOAD)
+        return await info.context.services.artifacts.file_url(self.artifact, self.path, actor=actor)
+
+
 @strawberry.type(description="A stored model, dataset or code repository.")
 class Artifact:
     entity: strawberry.Private[ArtifactEntity]
@@ -98,12 +130,61 @@ class Artifact:
         return [Artifact.from_entity(a) for a in found]
 
     @strawberry.field(
-        description="A link to the ZIP bundle, valid for a limited time (download permission).",
+        description=(
+            "A link to the artifact's ZIP package, or one part of it, valid for a limited time "
+            "(download permission). Without copied files the full package is the bundle."
+        ),
         extensions=[Requires(Permission.DOWNLOAD)],
     )
-    async def download_url(self, info: GraphQLInfo) -> str | None:
+    async def download_url(
+        self, info: GraphQLInfo, part: PackagePart = PackagePart.FULL
+    ) -> str | None:
         actor = info.context.require(Permission.DOWNLOAD)
-        return await info.context.services.artifacts.download_url(self.entity, actor=actor)
+        return await info.context.services.artifacts.download_url(
+            self.entity, actor=actor, part=part
+        )
+
+    @strawberry.field(
+        description=(
+            "A model's files: those the registry holds (copied after its gate, checked against "
+            "upstream's checksums) and those left upstream, with why. Empty when not mirrored."
+        )
+    )
+    def files(self) -> list[ArtifactFile]:
+        manifest = self.entity.manifest
+        if manifest is None:
+            return []
+        held = [
+            ArtifactFile(
+                artifact=self.entity,
+                path=f.path,
+                size_bytes=BigInt(f.size),
+                sha256=f.sha256,
+                part=f.part,
+                held=True,
+                reason=None,
+                upstream_url=None,
+            )
+            for f in manifest.files
+        ]
+        left = [
+            ArtifactFile(
+                artifact=self.entity,
+                path=f.path,
+                size_bytes=BigInt(f.size),
+                sha256=None,
+                part=f.part,
+                held=False,
+                reason=f.reason,
+                upstream_url=f.url,
+            )
+            for f in manifest.left_upstream
+        ]
+        return sorted(held + left, key=lambda f: f.path)
+
+    @strawberry.field(description="Bytes of this model's files the registry holds.")
+    def stored_bytes(self) -> BigInt:
+        return BigInt(0 if self.entity.manifest is None else self.entity.manifest.stored_bytes)
 
     @classmethod
     def from_entity(cls, a: ArtifactEntity) -> Artifact:

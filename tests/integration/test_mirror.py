@@ -1,0 +1,222 @@
+"""A model's files copied into the blob store after its gate, checked against what the hub lists,
+stored once per content, and downloaded whole or by part: on the fake hub's tmr-fixtures family
+(real bytes, real checksums), through the worker, on the local store and on S3."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from app.settings import Settings
+from tests.fakehub import FakeHub
+from tests.support import queries
+from tests.support.registry import Registry, registry_in_task
+
+FIXTURES = Path(__file__).parents[1] / "fakehub" / "fixtures" / "hf" / "models" / "tmr-fixtures"
+HUB = "https://huggingface.co/tmr-fixtures"
+CAP = 64 * 1024 * 1024
+
+FILES = """
+query Files($id: ID!) {
+  artifact(id: $id) {
+    id storedBytes
+    downloadUrl
+    files { path sizeBytes sha256 part held reason upstreamUrl downloadUrl }
+  }
+}
+"""
+WATCH = """
+subscription Watch($jobId: ID!) {
+  ingestProgress(jobId: $jobId) {
+    state error { code message } artifact { id }
+    files { path doneBytes totalBytes }
+  }
+}
+"""
+
+
+def mirroring(settings: Settings, hub: FakeHub, cap: int = CAP) -> Settings:
+    """Copying on, and the fake CDN allowed: on loopback it is no hub host (the real CDN,
+    ``*.hf.co`` over HTTPS, needs no setting), so it is allowed as an operator would."""
+    return settings.model_copy(
+        update={"mirror_max_bytes": cap, "upstream_allowed_hosts": [hub.hf.cdn_url]}
+    )
+
+
+@pytest.fixture(params=["local", "s3"])
+async def registry(
+    request: pytest.FixtureRequest, settings: Settings, hub: FakeHub
+) -> AsyncIterator[Registry]:
+    chosen = settings if request.param == "local" else request.getfixturevalue("s3_settings")
+    async with registry_in_task(mirroring(chosen, hub)) as running:
+        yield running
+
+
+@pytest.fixture
+async def local(settings: Settings, hub: FakeHub) -> AsyncIterator[Registry]:
+    async with registry_in_task(mirroring(settings, hub)) as running:
+        yield running
+
+
+def shipped(repo: str, path: str) -> bytes:
+    return (FIXTURES / repo / "files" / path).read_bytes()
+
+
+def listed_sha256(repo: str, path: str) -> str:
+    info = json.loads((FIXTURES / repo / "info.json").read_text())
+    [sibling] = [s for s in info["siblings"] if s["rfilename"] == path]
+    return str(sibling["lfs"]["sha256"])
+
+
+async def ingest(registry: Registry, repo: str) -> list[dict[str, Any]]:
+    payload = (await registry.gql(queries.INGEST, url=f"{HUB}/{repo}", type="MODEL", name=None))[
+        "ingest"
+    ]
+    assert payload["error"] is None, payload
+    events = await registry.subscribe(WATCH, jobId=payload["job"]["id"])
+    return [e["data"]["ingestProgress"] for e in events]
+
+
+async def stored(registry: Registry, repo: str) -> dict[str, Any]:
+    events = await ingest(registry, repo)
+    assert events[-1]["state"] == "DONE", events[-1]
+    artifact_id = events[-1]["artifact"]["id"]
+    found: dict[str, Any] = (await registry.gql(FILES, id=artifact_id))["artifact"]
+    return found
+
+
+async def fetch(
+    registry: Registry, url: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """A download link: the registry's own, or a presigned S3 one."""
+    if url.startswith("http://registry.test"):
+        return await registry.client.get(url, headers=headers)
+    async with httpx.AsyncClient() as http:
+        return await http.get(url, headers=headers)
+
+
+def unzip(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def held_blobs(settings: Settings) -> set[str]:
+    folder = settings.data_dir / "blobs" / "files"
+    return {p.name for p in folder.rglob("*") if p.is_file()} if folder.is_dir() else set()
+
+
+async def test_a_model_is_copied_verified_and_downloaded_whole_or_by_part(
+    registry: Registry,
+) -> None:
+    events = await ingest(registry, "tiny-bert-base")
+    assert events[-1]["state"] == "DONE", events[-1]
+    assert "MIRRORING" in [e["state"] for e in events]
+    done = events[-1]["files"]
+    assert {f["path"] for f in done} >= {"model.safetensors", "config.json", "vocab.txt"}
+    assert all(f["doneBytes"] == f["totalBytes"] for f in done)
+    art = (await registry.gql(FILES, id=events[-1]["artifact"]["id"]))["artifact"]
+    files = {f["path"]: f for f in art["files"]}
+
+    weights = files["model.safetensors"]
+    assert weights["held"]
+    assert weights["part"] == "WEIGHTS"
+    assert weights["sha256"] == listed_sha256("tiny-bert-base", "model.safetensors")
+    duplicate = files["pytorch_model.bin"]
+    assert not duplicate["held"]
+    assert "safetensors" in duplicate["reason"]
+    assert duplicate["upstreamUrl"].endswith(
+        "/tmr-fixtures/tiny-bert-base/resolve/" + duplicate["upstreamUrl"].split("/resolve/")[1]
+    )
+    assert duplicate["downloadUrl"] is None
+    assert files["vocab.txt"]["part"] == "CARD"
+    assert art["storedBytes"] == sum(f["sizeBytes"] for f in art["files"] if f["held"])
+
+    package = unzip((await fetch(registry, art["downloadUrl"])).content)
+    assert package["model.safetensors"] == shipped("tiny-bert-base", "model.safetensors")
+    assert package["tokenizer.json"] == shipped("tiny-bert-base", "tokenizer.json")
+    assert "registry.json" in package  # the registry's record of the version
+    upstream = json.loads(package["UPSTREAM.json"])
+    assert [f["path"] for f in upstream] == ["pytorch_model.bin"]
+
+    async def part(name: str) -> dict[str, bytes]:
+        answer = await registry.client.get(f"/artifacts/model/{art['id']}", params={"part": name})
+        assert answer.status_code == 200, answer.text
+        return unzip((await fetch(registry, answer.json()["data"]["download_url"])).content)
+
+    assert set(await part("weights")) == {"model.safetensors", "UPSTREAM.json"}
+    card = await part("card")
+    assert {"README.md", "config.json", "tokenizer.json", "vocab.txt"} <= set(card)
+    assert "model.safetensors" not in card
+    assert await part("datasets") == {}  # it names no dataset
+    refused = await registry.client.get(f"/artifacts/model/{art['id']}", params={"part": "all"})
+    assert refused.status_code == 400
+
+    # one file, and a byte range of it, as a client resuming a download asks
+    whole = shipped("tiny-bert-base", "model.safetensors")
+    ranged = await fetch(registry, weights["downloadUrl"], {"Range": "bytes=100-199"})
+    assert ranged.status_code == 206
+    assert ranged.content == whole[100:200]
+    tail = await fetch(registry, weights["downloadUrl"], {"Range": "bytes=-10"})
+    assert tail.content == whole[-10:]
+    assert (
+        hashlib.sha256((await fetch(registry, weights["downloadUrl"])).content).hexdigest()
+        == (weights["sha256"])
+    )
+
+
+async def test_a_checksum_mismatch_fails_the_ingest_and_keeps_nothing(
+    local: Registry, settings: Settings
+) -> None:
+    events = await ingest(local, "tiny-bert-corrupt")
+    assert events[-1]["state"] == "FAILED"
+    error = events[-1]["error"]
+    assert error["code"] == "checksum_mismatch"
+    assert "model.safetensors" in error["message"]
+    assert events[-1]["artifact"] is None
+    assert held_blobs(settings) == set()  # the card files copied meanwhile went too
+
+
+async def test_shared_files_are_stored_once_and_outlive_a_delete(
+    local: Registry, settings: Settings
+) -> None:
+    base = await stored(local, "tiny-bert-base")
+    tuned = await stored(local, "tiny-bert-tuned")
+    copy = await stored(local, "tiny-bert-copy")
+
+    def shas(art: dict[str, Any]) -> set[str]:
+        return {f["sha256"] for f in art["files"] if f["held"]}
+
+    # the tuned model shares the tokenizer and vocabulary, the copy the weights: stored once
+    assert shas(base) & shas(tuned)
+    assert shas(base) & shas(copy)
+    assert held_blobs(settings) == shas(base) | shas(tuned) | shas(copy)
+
+    deleted = await local.client.delete(f"/artifacts/model/{base['id']}")
+    assert deleted.status_code == 200
+    assert held_blobs(settings) == shas(tuned) | shas(copy)
+    for art in (tuned, copy):
+        for f in art["files"]:
+            if f["held"]:
+                body = (await fetch(local, f["downloadUrl"])).content
+                assert hashlib.sha256(body).hexdigest() == f["sha256"]
+
+
+async def test_over_the_cap_the_weights_stay_upstream(settings: Settings, hub: FakeHub) -> None:
+    capped = mirroring(settings, hub, cap=200_000)
+    async with registry_in_task(capped) as registry:
+        art = await stored(registry, "tiny-bert-tuned")
+    files = {f["path"]: f for f in art["files"]}
+    assert not files["model.safetensors"]["held"]
+    assert "cap of 200000 bytes" in files["model.safetensors"]["reason"]
+    assert files["model.safetensors"]["upstreamUrl"].startswith(capped.hf_endpoint)
+    assert files["tokenizer.json"]["held"]
+    assert 0 < art["storedBytes"] <= 200_000
