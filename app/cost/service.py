@@ -2,7 +2,9 @@
 
 standalone = the artifact's upstream download size in MB (10^6 bytes)
 total      = standalone of the artifact + its registered ancestors + the registered
-             datasets and code repositories any of them links, each counted once"""
+             datasets and code repositories any of them links, each counted once
+held       = what the registry's own package of the artifact weighs: the files it copied
+             (the rest stays upstream, linked) and its bundle"""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ class Cost:
     standalone_mb: float
     total_mb: float
     items: tuple[CostItem, ...]  # the artifact first, then each dependency once
+    held_mb: float = 0.0
 
 
 class CostService:
@@ -45,6 +48,7 @@ class CostService:
             standalone_mb=mb(artifact),
             total_mb=round(sum(i.standalone_mb for i in items), 3),
             items=tuple(items),
+            held_mb=held_mb(artifact),
         )
 
     async def with_dependencies(self, artifact_id: str) -> list[Cost]:
@@ -71,6 +75,11 @@ class CostService:
                 seen.add(dep.id)
                 items.append(CostItem(dep, mb(dep), keys[dep.source.key.lower()]))
         return items
+
+
+def held_mb(artifact: Artifact) -> float:
+    copied = 0 if artifact.manifest is None else artifact.manifest.stored_bytes
+    return round((copied + artifact.blob.size) / BYTES_PER_MB, 3)
 
 
 def mb(artifact: Artifact) -> float:

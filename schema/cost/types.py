@@ -19,6 +19,10 @@ class Cost:
     standalone_mb: float
     total_mb: float
     items: list[CostItem]
+    held_mb: float = strawberry.field(
+        description="What the registry's own package of the artifact weighs: the files it "
+        "holds (the rest stays upstream, linked) and its bundle."
+    )
 
     @classmethod
     def from_entity(cls, c: CostEntity) -> Cost:
@@ -26,6 +30,7 @@ class Cost:
             artifact_id=strawberry.ID(c.artifact.id),
             standalone_mb=c.standalone_mb,
             total_mb=c.total_mb,
+            held_mb=c.held_mb,
             items=[
                 CostItem(
                     artifact=Artifact.from_entity(i.artifact),

@@ -33,6 +33,7 @@ query Files($id: ID!) {
   }
 }
 """
+COST = "query($id: ID!) { cost(id: $id) { standaloneMb heldMb } }"
 WATCH = """
 subscription Watch($jobId: ID!) {
   ingestProgress(jobId: $jobId) {
@@ -139,6 +140,9 @@ async def test_a_model_is_copied_verified_and_downloaded_whole_or_by_part(
     assert duplicate["downloadUrl"] is None
     assert files["vocab.txt"]["part"] == "CARD"
     assert art["storedBytes"] == sum(f["sizeBytes"] for f in art["files"] if f["held"])
+    cost = (await registry.gql(COST, id=art["id"]))["cost"]
+    assert cost["heldMb"] > art["storedBytes"] / 1e6  # the copies and the bundle
+    assert cost["standaloneMb"] > cost["heldMb"]  # upstream also has the .bin
 
     package = unzip((await fetch(registry, art["downloadUrl"])).content)
     assert package["model.safetensors"] == shipped("tiny-bert-base", "model.safetensors")

@@ -108,7 +108,11 @@ def test_large_files_redirect_to_the_cdn(client: httpx.Client) -> None:
     assert got.status_code == 302
     assert got.headers["x-linked-size"] == "440449768"
     assert re.fullmatch(r'"[0-9a-f]{64}"', got.headers["x-linked-etag"])
-    assert httpx.get(got.headers["location"]).status_code == 200  # a short placeholder
+    # the CDN honours Range: the last bytes of the 440 MB object, not the object
+    tail = httpx.get(got.headers["location"], headers={"Range": "bytes=-16"})
+    assert tail.status_code == 206
+    assert tail.headers["content-range"] == "bytes 440449752-440449767/440449768"
+    assert len(tail.content) == 16
 
 
 def test_hub_errors(client: httpx.Client) -> None:
