@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rich import filesize
 from rich.console import Console
 from rich.live import Live
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -89,6 +91,14 @@ def _progress_view(event: dict[str, Any]) -> Table:
     gate = event.get("gate")
     if gate is not None:
         table.add_row("gate", "[green]passed[/]" if gate["passed"] else "[red]failed[/]")
+    for copy in event.get("files") or []:  # MIRRORING: each file into the registry
+        done, total = int(copy["doneBytes"]), int(copy["totalBytes"])
+        bar = Table.grid(padding=(0, 1))
+        bar.add_row(
+            ProgressBar(total=max(total, 1), completed=done, width=30),
+            f"{filesize.decimal(done)} / {filesize.decimal(total)}",
+        )
+        table.add_row(f"  {copy['path']}", bar)
     return table
 
 

@@ -18,6 +18,7 @@ subscription Progress($jobId: ID!) {
   ingestProgress(jobId: $jobId) {
     id state url
     history { state }
+    files { path doneBytes totalBytes }
     partialScores { name score applicable }
     netScore
     gate { passed policyVersion threshold failures { metric score required gap } }

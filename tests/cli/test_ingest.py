@@ -12,6 +12,7 @@ import pytest
 
 from app.settings import Settings
 from tests.cli.conftest import Tmr, as_json, login, serve
+from tests.fakehub import FakeHub
 
 WHISPER = "https://huggingface.co/openai/whisper-tiny"
 
@@ -85,3 +86,26 @@ def test_a_refused_ingest_exits_2_naming_the_existing_artifact(server: str, tmr:
     assert f"artifact {stored}" in again.stdout
     refused = as_json(tmr("ingest", WHISPER, "--json", server=server))
     assert refused["error"]["existingId"] == stored
+
+
+@pytest.fixture
+def mirroring_server(
+    settings: Settings, fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    copying = {
+        "mirror_max_bytes": 64 * 1024 * 1024,
+        "upstream_allowed_hosts": [fake_hub.hf.cdn_url],
+    }
+    yield from serve(settings.model_copy(update=copying), monkeypatch)
+
+
+def test_ingest_shows_each_file_copied_into_the_registry(mirroring_server: str, tmr: Tmr) -> None:
+    login(tmr, mirroring_server)
+    done = tmr(
+        "ingest", "https://huggingface.co/tmr-fixtures/tiny-bert-base", server=mirroring_server
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search("GATED.+MIRRORING.+STORING", done.stdout)
+    # a row per file, with its bar and bytes: the weights copied whole
+    assert re.search(r"model\.safetensors.+1\.9 MB / 1\.9 MB", done.stdout), done.stdout
+    assert "vocab.txt" in done.stdout
