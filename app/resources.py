@@ -51,7 +51,7 @@ from app.settings import Settings
 from app.storage import mongo
 from app.storage.local import LocalBlobStore
 from app.storage.s3 import S3BlobStore
-from app.system.service import HealthService, Workload
+from app.system.service import ComponentFailure, HealthService, Workload
 from app.upstream.cache import UpstreamCache
 from app.upstream.clients import Upstream, UpstreamConfig
 from app.upstream.http import RetryPolicy, open_upstream_http
@@ -221,16 +221,33 @@ async def _compose_services(resources: Resources) -> Services:
             mirror=mirror,
             gate_modes=settings.gate_modes,
         ),
+        files=mirror,
         downloads=DownloadService(resources.blobs, resources.signer, artifacts),
         health=HealthService(
             {
                 "documents": ping_mongo,
                 "queue": resources.queue.ping,
                 "blobs": resources.blobs.ping,
+                "files": lambda: _stored_files(mirror),
             },
             workload=lambda: _workload(resources),
         ),
     )
+
+
+async def _stored_files(mirror: MirrorService) -> str:
+    """The last verification of the files the registry holds (``MirrorService.verify``)."""
+    check = await mirror.last_check()
+    if check is None:
+        return "not verified yet"
+    said = f"{check.checked} verified at {check.at.isoformat()}"
+    if check.corrupt:
+        raise ComponentFailure(
+            f"{len(check.corrupt)} of {said} no longer match their checksum: "
+            + ", ".join(check.corrupt[:5]),
+            issue="corrupt_files",
+        )
+    return f"{said}, all intact"
 
 
 async def _workload(resources: Resources) -> Workload:

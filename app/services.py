@@ -13,6 +13,7 @@ from app.downloads.service import DownloadService
 from app.ingest.service import IngestService
 from app.licensing.service import LicensingService
 from app.lineage.service import LineageService
+from app.mirror.service import MirrorService
 from app.search.service import SearchService
 from app.system.service import HealthService
 
@@ -23,6 +24,8 @@ class Services:
     auth: AuthService
     ingest: IngestService
     downloads: DownloadService
+    #: The model files the registry holds (app.mirror).
+    files: MirrorService
     health: HealthService
     lineage: LineageService
     cost: CostService

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     mirror_max_bytes: int = Field(default=2 * 1024**3, ge=0)
     #: Files of one model copied at once.
     mirror_concurrency: int = Field(default=4, ge=1, le=32)
+    #: How often each worker hashes a sample of the stored files again (0: never).
+    verify_interval_seconds: float = Field(default=6 * 3600, ge=0)
+    #: Files per periodic pass, picked at random.
+    verify_sample: int = Field(default=200, ge=1)
     #: Stored artifacts (and lookups, and pages of ids) each API process keeps in memory per
     #: kind, served while the data version is unchanged (app.freshness); 0 reads the store
     #: every time.

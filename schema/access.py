@@ -65,6 +65,7 @@ ROOT_FIELD_ACCESS: Final[dict[str, Access]] = {
     "updateArtifact": Permission.UPLOAD,
     "deleteArtifact": Permission.UPLOAD,
     "reset": Permission.ADMIN,
+    "verifyStoredFiles": Permission.ADMIN,
     "createUser": Permission.ADMIN,
     "authenticate": PUBLIC,
     "revokeToken": SIGNED_IN,  # holding the token is the proof

@@ -15,6 +15,7 @@ from app.resources import build_recovery, build_services, open_resources
 from app.services import Services
 from app.settings import Settings
 from workers.audit_drain import AuditDrain
+from workers.file_checks import FileChecks
 from workers.heartbeat import Liveness
 
 
@@ -42,6 +43,13 @@ def startup_for(settings: Settings, max_tries: int) -> Any:  # noqa: ANN401 - ar
             await asyncio.to_thread(load_license_index)
             recovery = build_recovery(resources, services)
             await stack.enter_async_context(AuditDrain(services.audit))
+            await stack.enter_async_context(
+                FileChecks(
+                    services.files,
+                    interval_seconds=settings.verify_interval_seconds,
+                    sample=settings.verify_sample,
+                )
+            )
             await stack.enter_async_context(
                 Liveness(
                     resources.workers,

@@ -4,6 +4,7 @@ blob store (content-addressed by sha256) and what was left upstream, with why.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from pathlib import PurePosixPath
 
@@ -148,3 +149,14 @@ class FileProgress:
     path: str
     done: int
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileCheck:
+    """A pass over stored files, each hashed again and compared with the sha256 it is kept
+    under."""
+
+    at: datetime
+    checked: int
+    #: The sha256 of each content that no longer hashes to it.
+    corrupt: tuple[str, ...]

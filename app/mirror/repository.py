@@ -5,14 +5,19 @@ the last of them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from app.mirror.entities import FileCheck
 from app.storage.mongo import Database
+
+_LAST_CHECK = "last"
 
 
 class FileReferences:
     def __init__(self, db: Database) -> None:
         # not "stored_files": nx-27017 silently drops upserts into collections named so
         self._collection = db["file_holders"]
+        self._checks = db["file_checks"]
 
     async def hold(self, sha256: str, size: int, artifact_id: str) -> None:
         """``artifact_id`` refers to the content ``sha256`` (again: holding twice is once)."""
@@ -36,6 +41,34 @@ class FileReferences:
 
     async def delete_all(self) -> None:
         await self._collection.delete_many({})
+
+    async def contents(self) -> list[tuple[str, int]]:
+        """Every stored content's sha256 and size (ids and sizes only: cheap at any count)."""
+        return [
+            (d["_id"], int(d.get("size", 0))) async for d in self._collection.find({}, {"size": 1})
+        ]
+
+    async def save_check(self, check: FileCheck) -> None:
+        # $set, not a replacement: nx-27017 gives an upserted replacement a new _id
+        await self._checks.update_one(
+            {"_id": _LAST_CHECK},
+            {
+                "$set": {
+                    # as text: nx-27017 turns a date set on an existing document into text
+                    "at": check.at.isoformat(),
+                    "checked": check.checked,
+                    "corrupt": list(check.corrupt),
+                }
+            },
+            upsert=True,
+        )
+
+    async def last_check(self) -> FileCheck | None:
+        doc = await self._checks.find_one({"_id": _LAST_CHECK})
+        if doc is None:
+            return None
+        at = datetime.fromisoformat(str(doc["at"]))
+        return FileCheck(at, int(doc["checked"]), tuple(doc.get("corrupt") or ()))
 
     async def holders(self, sha256: str) -> list[str]:
         doc = await self._collection.find_one({"_id": sha256})

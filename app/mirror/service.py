@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
-from app.errors import UpstreamError
+from app.clock import utcnow
+from app.errors import NotFoundError, UpstreamError
 from app.mirror.entities import (
     FILES_PREFIX,
+    FileCheck,
     FileProgress,
     Manifest,
     MirroredFile,
@@ -107,6 +110,32 @@ class MirrorService:
         """Every mirrored file and reference (the registry's reset)."""
         await self._references.delete_all()
         await self._blobs.delete_prefix(FILES_PREFIX)
+
+    async def verify(self, sample: int | None = None) -> FileCheck:
+        """Hash stored files again (``sample`` of them picked at random, or all) and record
+        which no longer match their key; the registry's health shows the last pass."""
+        contents = await self._references.contents()
+        if sample is not None and sample < len(contents):
+            contents = random.sample(contents, sample)
+        corrupt = []
+        for sha256, _ in contents:
+            digest = hashlib.sha256()
+            try:
+                async for chunk in self._blobs.read_stream(blob_key(sha256)):
+                    digest.update(chunk)
+            except NotFoundError:
+                corrupt.append(sha256)
+                continue
+            if digest.hexdigest() != sha256:
+                corrupt.append(sha256)
+        check = FileCheck(utcnow(), len(contents), tuple(corrupt))
+        if corrupt:
+            log.error("stored files no longer match their checksum: %s", ", ".join(corrupt))
+        await self._references.save_check(check)
+        return check
+
+    async def last_check(self) -> FileCheck | None:
+        return await self._references.last_check()
 
     async def stored_bytes(self) -> int:
         return await self._references.stored_bytes()

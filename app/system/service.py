@@ -24,6 +24,15 @@ class ComponentHealth:
     issue: str = "unreachable"
 
 
+class ComponentFailure(Exception):  # noqa: N818 - a probe's answer, not an error of the code
+    """A component that answers but is not well, with what is wrong."""
+
+    def __init__(self, detail: str, issue: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.issue = issue
+
+
 @dataclass(frozen=True, slots=True)
 class Workload:
     live_workers: int
@@ -44,7 +53,7 @@ class HealthReport:
 class HealthService:
     def __init__(
         self,
-        probes: Mapping[str, Callable[[], Awaitable[None]]],
+        probes: Mapping[str, Callable[[], Awaitable[str | None]]],
         workload: Callable[[], Awaitable[Workload]] | None = None,
     ) -> None:
         self._probes = dict(probes)
@@ -70,14 +79,21 @@ class HealthService:
             workload=workload,
         )
 
-    async def _probe(self, name: str, probe: Callable[[], Awaitable[None]]) -> ComponentHealth:
+    async def _probe(
+        self, name: str, probe: Callable[[], Awaitable[str | None]]
+    ) -> ComponentHealth:
+        """A probe raises when its component is down, and may say more when it is up."""
         start = time.perf_counter()
         try:
             async with asyncio.timeout(PING_TIMEOUT_SECONDS):
-                await probe()
+                said = await probe()
+        except ComponentFailure as exc:
+            return ComponentHealth(
+                name, ok=False, latency_ms=_ms(start), detail=exc.detail, issue=exc.issue
+            )
         except Exception as exc:  # noqa: BLE001 - any failure is what the health check reports
             return ComponentHealth(name, ok=False, latency_ms=_ms(start), detail=_failure(exc))
-        return ComponentHealth(name, ok=True, latency_ms=_ms(start), detail="ok")
+        return ComponentHealth(name, ok=True, latency_ms=_ms(start), detail=said or "ok")
 
     async def _workers(
         self, workload: Callable[[], Awaitable[Workload]]

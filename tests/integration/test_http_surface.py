@@ -17,7 +17,13 @@ async def test_health_reports_each_backend(settings: Settings) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert {c["id"] for c in body["components"]} == {"documents", "queue", "blobs", "workers"}
+    assert {c["id"] for c in body["components"]} == {
+        "documents",
+        "queue",
+        "blobs",
+        "files",
+        "workers",
+    }
     assert all(c["status"] == "ok" for c in body["components"])
     # no worker, and nothing queued for one: not an outage
     assert body["workers"] == {"live": 0}

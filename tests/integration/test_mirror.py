@@ -224,3 +224,35 @@ async def test_over_the_cap_the_weights_stay_upstream(settings: Settings, hub: F
     assert files["model.safetensors"]["upstreamUrl"].startswith(capped.hf_endpoint)
     assert files["tokenizer.json"]["held"]
     assert 0 < art["storedBytes"] <= 200_000
+
+
+VERIFY = "mutation($sample: Int) { verifyStoredFiles(sample: $sample) { checked corrupt } }"
+
+
+async def test_a_stored_file_that_rots_is_found_and_health_says_so(
+    local: Registry, settings: Settings
+) -> None:
+    art = await stored(local, "tiny-bert-copy")
+    before = (await local.client.get("/health")).json()
+    [files] = [c for c in before["components"] if c["id"] == "files"]
+    assert files["status"] == "ok"
+    assert (await local.gql(VERIFY))["verifyStoredFiles"] == {
+        "checked": len([f for f in art["files"] if f["held"]]),
+        "corrupt": [],
+    }
+
+    weights = next(f for f in art["files"] if f["path"] == "model.safetensors")
+    [blob] = (settings.data_dir / "blobs" / "files").rglob(weights["sha256"])
+    damaged = bytearray(blob.read_bytes())
+    damaged[1000] ^= 0x01  # one bit, as a disk loses it
+    blob.write_bytes(bytes(damaged))
+
+    assert (await local.gql(VERIFY, sample=100))["verifyStoredFiles"]["corrupt"] == [
+        weights["sha256"]
+    ]
+    after = (await local.client.get("/health")).json()
+    [files] = [c for c in after["components"] if c["id"] == "files"]
+    assert files["status"] != "ok"
+    assert weights["sha256"] in json.dumps(files)
+    refused = await local.execute(VERIFY, sample=0)
+    assert refused["errors"][0]["extensions"]["field"] == "sample"
