@@ -154,9 +154,11 @@ async def _compose_services(resources: Resources) -> Services:
     audit_repo = AuditRepository(resources.db)
     await audit_repo.ensure_indexes()
     audit = AuditService(audit_repo, AuditJournal(resources.redis, settings.queue_name))
+    references = FileReferences(resources.db)
+    await references.ensure_indexes()
     mirror = MirrorService(
         resources.blobs,
-        FileReferences(resources.db),
+        references,
         MirrorPolicy(max_bytes=settings.mirror_max_bytes),
         concurrency=settings.mirror_concurrency,
     )

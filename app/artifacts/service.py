@@ -335,7 +335,7 @@ class ArtifactService:
         if artifact.manifest is None:
             return
         kept = set() if keep is None else {f.sha256 for f in keep.files}
-        gone = Manifest(files=tuple(f for f in artifact.manifest.files if f.sha256 not in kept))
+        gone = [f.sha256 for f in artifact.manifest.files if f.sha256 not in kept]
         try:
             await self._files.release(artifact.id, gone)
         except Exception:

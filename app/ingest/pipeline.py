@@ -18,7 +18,12 @@ from app.artifacts.service import ArtifactService, NewArtifact
 from app.artifacts.sources import canonical, parse_source
 from app.audit.entities import AuditAction, AuditedArtifact
 from app.audit.service import AuditService
-from app.errors import AppError, UpstreamError
+from app.errors import (
+    AppError,
+    UpstreamError,
+    UpstreamNotFoundError,
+    UpstreamUnavailableError,
+)
 from app.ingest.entities import IngestError, IngestJob, IngestState
 from app.ingest.errors import IngestTimeoutError
 from app.ingest.fetching import FetchedSource, fetch_source
@@ -90,21 +95,31 @@ class IngestPipeline:
         except AppError as exc:
             if exc.retryable and not final_attempt:
                 raise
-            await self._states.finish(current.job, IngestState.FAILED, _error_of(exc))
+            await self._fail(current.job, _error_of(exc))
         except Exception as exc:
             # The worker reaches the stores past the services' outage guard: a backend that
             # blinked is retried like any retryable error, not taken for a bug.
             if (unavailable := outage(exc)) is not None:
                 if not final_attempt:
                     raise unavailable from exc
-                await self._states.finish(current.job, IngestState.FAILED, _error_of(unavailable))
+                await self._fail(current.job, _error_of(unavailable))
                 return
             log.exception("ingest %s failed unexpectedly", job.id)
-            await self._states.finish(
+            await self._fail(
                 current.job,
-                IngestState.FAILED,
                 IngestError("internal", "internal error while ingesting"),
             )
+
+    async def _fail(self, job: IngestJob, error: IngestError) -> None:
+        """End the job FAILED, giving back the file copies earlier attempts kept for it."""
+        await self._states.finish(job, IngestState.FAILED, error)
+        if job.type is not ArtifactType.MODEL:
+            return
+        try:
+            kept = await self._artifacts.find(job.artifact_id) if job.replaces else None
+            await self._mirror.abandon(job.artifact_id, None if kept is None else kept.manifest)
+        except Exception:
+            log.warning("ingest %s: could not give back its file copies", job.id, exc_info=True)
 
     async def _fetch_and_store(self, current: _Attempt, time_limit: float) -> None:
         job = current.job
@@ -230,9 +245,7 @@ class IngestPipeline:
                 async def open_file(path: str) -> AsyncIterator[AsyncIterator[bytes]]:
                     async with hub.open_file(source.repo_id, path, revision=revision) as body:
                         if body.status != 200:  # noqa: PLR2004
-                            raise UpstreamError(
-                                f"{source.repo_id}/{path}: the hub answered {body.status}"
-                            )
+                            raise _download_error(f"{source.repo_id}/{path}", body.status)
                         yield body.chunks
 
                 return await self._mirror.mirror(
@@ -313,6 +326,15 @@ class IngestPipeline:
 def _error_of(exc: AppError) -> IngestError:
     existing = exc.existing_id if isinstance(exc, DuplicateSourceError) else None
     return IngestError(exc.code, exc.message, existing_id=existing)
+
+
+def _download_error(what: str, status: int) -> UpstreamError:
+    message = f"{what}: the hub answered {status}"
+    if status == 429 or status >= 500:  # noqa: PLR2004 - still so after the retries: later
+        return UpstreamUnavailableError(message)
+    if status == 404:  # noqa: PLR2004
+        return UpstreamNotFoundError(message)
+    return UpstreamError(message)
 
 
 def _subject(source: SourceRef) -> Subject:

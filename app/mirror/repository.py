@@ -19,13 +19,25 @@ class FileReferences:
         self._collection = db["file_holders"]
         self._checks = db["file_checks"]
 
-    async def hold(self, sha256: str, size: int, artifact_id: str) -> None:
-        """``artifact_id`` refers to the content ``sha256`` (again: holding twice is once)."""
+    async def ensure_indexes(self) -> None:
+        await self._collection.create_index("blob_id")
+
+    async def hold(
+        self, sha256: str, size: int, artifact_id: str, *, blob_id: str | None = None
+    ) -> None:
+        """``artifact_id`` refers to the content ``sha256`` (again: holding twice is once);
+        ``blob_id``, its git blob id, finds it again before it is read."""
+        known: dict[str, object] = {"size": size}
+        if blob_id is not None:
+            known["blob_id"] = blob_id
         await self._collection.update_one(
-            {"_id": sha256},
-            {"$addToSet": {"holders": artifact_id}, "$set": {"size": size}},
-            upsert=True,
+            {"_id": sha256}, {"$addToSet": {"holders": artifact_id}, "$set": known}, upsert=True
         )
+
+    async def by_blob_id(self, blob_id: str) -> str | None:
+        """The sha256 of a stored content known by its git blob id."""
+        doc = await self._collection.find_one({"blob_id": blob_id}, {"_id": 1})
+        return None if doc is None else str(doc["_id"])
 
     async def release(self, artifact_id: str, sha256s: Sequence[str]) -> list[str]:
         """Drop ``artifact_id``'s references; the contents nobody refers to any more, which the
@@ -38,6 +50,11 @@ class FileReferences:
             if gone.deleted_count:
                 orphans.append(sha256)
         return orphans
+
+    async def held_by(self, artifact_id: str) -> list[str]:
+        """The contents ``artifact_id`` refers to (reads every document on nx-27017, which
+        matches array elements by scanning: only for an ingest giving up)."""
+        return [d["_id"] async for d in self._collection.find({"holders": artifact_id}, {"_id": 1})]
 
     async def delete_all(self) -> None:
         await self._collection.delete_many({})

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from app.clock import utcnow
-from app.errors import NotFoundError, UpstreamError
+from app.errors import AppError, NotFoundError, UpstreamError
 from app.mirror.entities import (
     FILES_PREFIX,
     FileCheck,
@@ -30,6 +30,7 @@ from app.mirror.entities import (
 from app.mirror.errors import ChecksumMismatchError
 from app.mirror.policy import MirrorPolicy
 from app.mirror.repository import FileReferences
+from app.outages import outage
 from app.ports import BlobStore
 
 log = logging.getLogger(__name__)
@@ -89,19 +90,26 @@ class MirrorService:
             copied = [t.result() for t in tasks]
         except BaseException as exc:
             failure = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
-            kept = set() if keep is None else {f.sha256 for f in keep.files}
-            dropped = Manifest(
-                files=tuple(MirroredFile("", 0, sha) for sha in held if sha not in kept)
-            )
-            await asyncio.shield(self.release(artifact_id, dropped))
+            if not _retried(failure):
+                kept = set() if keep is None else {f.sha256 for f in keep.files}
+                dropped = [sha for sha in held if sha not in kept]
+                await asyncio.shield(self.release(artifact_id, dropped))
             if failure is exc:
                 raise
             raise failure from None
         return Manifest(files=tuple(copied), left_upstream=tuple(left))
 
-    async def release(self, artifact_id: str, manifest: Manifest) -> int:
-        """Let go of an artifact's files; those no other artifact holds are deleted. How many."""
-        orphans = await self._references.release(artifact_id, [f.sha256 for f in manifest.files])
+    async def abandon(self, artifact_id: str, keep: Manifest | None = None) -> int:
+        """An ingest that will not store ``artifact_id`` gives back what its copies took (all
+        but the files of ``keep``, the version an update would have replaced)."""
+        kept = set() if keep is None else {f.sha256 for f in keep.files}
+        held = [sha for sha in await self._references.held_by(artifact_id) if sha not in kept]
+        return await self.release(artifact_id, held)
+
+    async def release(self, artifact_id: str, sha256s: Sequence[str]) -> int:
+        """Let go of an artifact's files (by content); those no other artifact holds are
+        deleted. How many."""
+        orphans = await self._references.release(artifact_id, sha256s)
         for sha256 in orphans:
             await self._blobs.delete(blob_key(sha256))
         return len(orphans)
@@ -162,14 +170,31 @@ class MirrorService:
                     )
             await report.finished()
             return MirroredFile(f.path, f.size, f.sha256)
+        known = None if f.blob_id is None else await self._references.by_blob_id(f.blob_id)
+        if known is not None:
+            # Stored before under its git blob id (an earlier attempt, another model): held
+            # first, then looked for, as above.
+            await self._references.hold(known, f.size, artifact_id, blob_id=f.blob_id)
+            held.append(known)
+            if await self._blobs.exists(blob_key(known)):
+                await report.finished()
+                return MirroredFile(f.path, f.size, known)
         data = await _read_small(f, source, report)
         sha256 = hashlib.sha256(data).hexdigest()
-        await self._references.hold(sha256, len(data), artifact_id)
+        await self._references.hold(sha256, len(data), artifact_id, blob_id=f.blob_id)
         held.append(sha256)
         if not await self._blobs.exists(blob_key(sha256)):
             await self._blobs.put(blob_key(sha256), data, content_type=_CONTENT_TYPE)
         await report.finished()
         return MirroredFile(f.path, len(data), sha256)
+
+
+def _retried(failure: BaseException) -> bool:
+    """Whether the job is tried again after ``failure``: then what was copied is kept for the
+    next attempt, which references it instead of copying it again."""
+    if isinstance(failure, asyncio.CancelledError):  # the worker stopping: the job is requeued
+        return True
+    return (isinstance(failure, AppError) and failure.retryable) or outage(failure) is not None
 
 
 class _Reporter:

@@ -37,7 +37,7 @@ COST = "query($id: ID!) { cost(id: $id) { standaloneMb heldMb } }"
 WATCH = """
 subscription Watch($jobId: ID!) {
   ingestProgress(jobId: $jobId) {
-    state error { code message } artifact { id }
+    id state error { code message } artifact { id }
     files { path doneBytes totalBytes }
   }
 }
@@ -256,3 +256,23 @@ async def test_a_stored_file_that_rots_is_found_and_health_says_so(
     assert weights["sha256"] in json.dumps(files)
     refused = await local.execute(VERIFY, sample=0)
     assert refused["errors"][0]["extensions"]["field"] == "sample"
+
+
+async def test_a_retried_ingest_continues_the_copy_where_it_stopped(
+    local: Registry, hub: FakeHub, settings: Settings
+) -> None:
+    weights = listed_sha256("tiny-bert-base", "model.safetensors")
+    # every try of the first attempt at the weights fails; the job is retried
+    hub.inject_fault(f"/cdn-lfs/{weights}", status=503, times=settings.upstream_max_attempts)
+    events = await ingest(local, "tiny-bert-base")
+    assert events[-1]["state"] == "DONE", events[-1]
+    job = (await local.gql(queries.JOB, id=events[0]["id"]))["ingestJob"]
+    assert job["attempts"] == 2
+
+    # what the first attempt copied was referenced again, not fetched again
+    copied_once = [r for r in hub.requests if r.path.endswith("/tokenizer.json")]
+    assert len(copied_once) == 1, copied_once
+    tries = [r for r in hub.requests if r.path == f"/cdn-lfs/{weights}"]
+    assert len(tries) == settings.upstream_max_attempts + 1
+    art = (await local.gql(FILES, id=events[-1]["artifact"]["id"]))["artifact"]
+    assert held_blobs(settings) == {f["sha256"] for f in art["files"] if f["held"]}
