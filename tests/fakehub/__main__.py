@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     hub.start(port=args.port)
     print(f"fake hub serving {args.fixtures} on {hub.url}")  # noqa: T201 - CLI output
     print(f"  export TMR_HF_ENDPOINT={hub.url} TMR_GITHUB_API_URL={hub.url}")  # noqa: T201
+    # LFS files redirect to this second origin, as the hub's do to its CDN
+    print(f"  CDN {hub.hf.cdn_url}", flush=True)  # noqa: T201
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
