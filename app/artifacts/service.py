@@ -149,12 +149,12 @@ class ArtifactService:
         """A link to the artifact's package or part of it, for a caller with the download
         permission only: whoever holds the link gets the bytes, so the link is what is
         guarded. Issuing it is the DOWNLOAD the audit log records. The full package of an
-        artifact without copied files is its bundle, served by the blob store itself."""
+        artifact that holds no copied file is its bundle, served by the blob store itself."""
         require(actor, Permission.DOWNLOAD)
         await self._audit.record(
             AuditAction.DOWNLOAD, AuditedArtifact.of(artifact), user=actor.name
         )
-        if part is PackagePart.FULL and artifact.manifest is None:
+        if part is PackagePart.FULL and (artifact.manifest is None or not artifact.manifest.files):
             filename = f"{_UNSAFE_FILENAME.sub('_', artifact.name) or artifact.id}.zip"
             return await self._blobs.download_url(
                 artifact.blob.key, filename=filename, ttl_seconds=self._url_ttl

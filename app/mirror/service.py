@@ -17,11 +17,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 
 from app.clock import utcnow
-from app.errors import AppError, NotFoundError, UpstreamError
+from app.errors import (
+    AppError,
+    NotFoundError,
+    UpstreamError,
+    UpstreamGatedError,
+    UpstreamNotFoundError,
+)
 from app.mirror.entities import (
     FILES_PREFIX,
     FileCheck,
     FileProgress,
+    LeftUpstream,
     Manifest,
     MirroredFile,
     RepoFile,
@@ -32,6 +39,7 @@ from app.mirror.policy import MirrorPolicy
 from app.mirror.repository import FileReferences
 from app.outages import outage
 from app.ports import BlobStore
+from app.upstream.hosts import UpstreamRefusedError
 
 log = logging.getLogger(__name__)
 
@@ -77,27 +85,52 @@ class MirrorService:
         chosen, left = self._policy.plan(files, url_of)
         slots = asyncio.Semaphore(self._concurrency)
         held: list[str] = []
+        kept = set() if keep is None else {f.sha256 for f in keep.files}
 
-        async def one(f: RepoFile) -> MirroredFile:
+        async def one(f: RepoFile) -> MirroredFile | LeftUpstream:
             async with slots:
-                return await self._copy(artifact_id, f, source, progress, held)
+                try:
+                    return await self._copy(artifact_id, f, source, progress, held)
+                except (UpstreamRefusedError, UpstreamNotFoundError, UpstreamGatedError) as exc:
+                    # Not the copy upstream lists failing its check, but a file the registry
+                    # may not or cannot fetch: it stays upstream, linked, with why.
+                    return await self._left(artifact_id, f, exc, held, kept, url_of)
 
         try:
             # a task group: on a failure the other copies are cancelled and waited for, so
             # none takes a reference after the ones taken are dropped
             async with asyncio.TaskGroup() as group:
                 tasks = [group.create_task(one(f)) for f in chosen]
-            copied = [t.result() for t in tasks]
+            outcomes = [t.result() for t in tasks]
         except BaseException as exc:
             failure = exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else exc
             if not _retried(failure):
-                kept = set() if keep is None else {f.sha256 for f in keep.files}
                 dropped = [sha for sha in held if sha not in kept]
                 await asyncio.shield(self.release(artifact_id, dropped))
             if failure is exc:
                 raise
             raise failure from None
-        return Manifest(files=tuple(copied), left_upstream=tuple(left))
+        copied = tuple(o for o in outcomes if isinstance(o, MirroredFile))
+        unfetched = [o for o in outcomes if isinstance(o, LeftUpstream)]
+        return Manifest(
+            files=copied, left_upstream=tuple(sorted(left + unfetched, key=lambda f: f.path))
+        )
+
+    async def _left(  # noqa: PLR0917 - a private step of `mirror`
+        self,
+        artifact_id: str,
+        f: RepoFile,
+        exc: UpstreamError,
+        held: list[str],
+        kept: set[str],
+        url_of: Callable[[str], str],
+    ) -> LeftUpstream:
+        if f.sha256 is not None and f.sha256 in held:
+            held.remove(f.sha256)
+            if f.sha256 not in kept:
+                await self.release(artifact_id, [f.sha256])
+        log.warning("%s stays upstream: %s", f.path, exc.message)
+        return LeftUpstream(f.path, f.size, f"could not be fetched: {exc.message}", url_of(f.path))
 
     async def abandon(self, artifact_id: str, keep: Manifest | None = None) -> int:
         """An ingest that will not store ``artifact_id`` gives back what its copies took (all

@@ -22,9 +22,9 @@ from tests.support.registry import Registry, running_registry
 # /metrics is for Prometheus, and holds counts and timings only
 PUBLIC_PATHS = {"/", "/health", "/health/components", "/tracks", "/authenticate", "/metrics"}
 # Served without a token by design: GraphQL checks tokens per operation, the web UI's and
-# GraphiQL's pages and assets are static, download links carry their own signature, the
-# OpenAPI docs are docs.
-OPEN_PREFIXES = ("/graphql", "/static/", "/downloads/", "/schema")
+# GraphiQL's pages and assets are static, download and package links carry their own
+# signature, the OpenAPI docs are docs.
+OPEN_PREFIXES = ("/graphql", "/static/", "/downloads/", "/packages/", "/schema")
 # A read that needs a token (health is public).
 PROBE = '{ ingestJob(id: "none") { id } }'
 LOGIN = {

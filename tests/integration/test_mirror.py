@@ -276,3 +276,18 @@ async def test_a_retried_ingest_continues_the_copy_where_it_stopped(
     assert len(tries) == settings.upstream_max_attempts + 1
     art = (await local.gql(FILES, id=events[-1]["artifact"]["id"]))["artifact"]
     assert held_blobs(settings) == {f["sha256"] for f in art["files"] if f["held"]}
+
+
+async def test_a_file_the_registry_may_not_fetch_stays_upstream(settings: Settings) -> None:
+    """The fake CDN on loopback, not allowed: the weights are listed upstream with why, the
+    rest is copied, and the ingest succeeds."""
+    closed = settings.model_copy(update={"mirror_max_bytes": CAP})
+    async with registry_in_task(closed) as registry:
+        art = await stored(registry, "tiny-bert-tuned")
+    files = {f["path"]: f for f in art["files"]}
+    weights = files["model.safetensors"]
+    assert not weights["held"]
+    assert "could not be fetched" in weights["reason"]
+    assert "refused" in weights["reason"]
+    assert files["tokenizer.json"]["held"]
+    assert held_blobs(settings) == {f["sha256"] for f in art["files"] if f["held"]}
