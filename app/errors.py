@@ -65,6 +65,16 @@ class UpstreamUnavailableError(UpstreamError):
     retryable = True
 
 
+class ContentMismatchError(AppError):
+    """Bytes streamed into the blob store were not the content expected: nothing was stored."""
+
+    code = "content_mismatch"
+
+    def __init__(self, key: str, expected: str, found: str) -> None:
+        super().__init__(f"blob {key}: expected sha256 {expected}, received {found}")
+        self.found = found
+
+
 class BackendUnavailableError(AppError):
     """A store the registry depends on (documents, blobs, queue) failed."""
 

@@ -27,10 +27,17 @@ class BlobStore(Protocol):
     async def put(self, key: str, data: bytes, *, content_type: str) -> StoredBlob: ...
 
     async def put_stream(
-        self, key: str, chunks: AsyncIterator[bytes], *, content_type: str
+        self,
+        key: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        content_type: str,
+        expect_sha256: str | None = None,
     ) -> StoredBlob:
         """Store what ``chunks`` yields, never holding it all in memory. The blob appears
-        whole or not at all: if ``chunks`` raises, nothing is stored and the error propagates."""
+        whole or not at all: if ``chunks`` raises, nothing is stored and the error propagates;
+        with ``expect_sha256``, content hashing to anything else is not stored either
+        (``ContentMismatchError``)."""
         ...
 
     async def get(self, key: str) -> bytes:

@@ -19,6 +19,7 @@ from contextlib import AbstractAsyncContextManager
 from app.clock import utcnow
 from app.errors import (
     AppError,
+    ContentMismatchError,
     NotFoundError,
     UpstreamError,
     UpstreamGatedError,
@@ -196,11 +197,18 @@ class MirrorService:
             held.append(f.sha256)
             if not await self._blobs.exists(blob_key(f.sha256)):
                 async with source(f.path) as chunks:
-                    await self._blobs.put_stream(
-                        blob_key(f.sha256),
-                        _verified(f, chunks, report),
-                        content_type=_CONTENT_TYPE,
-                    )
+                    try:
+                        # the store hashes what it writes, and keeps it only if it matches
+                        await self._blobs.put_stream(
+                            blob_key(f.sha256),
+                            _counted(f, chunks, report),
+                            content_type=_CONTENT_TYPE,
+                            expect_sha256=f.sha256,
+                        )
+                    except ContentMismatchError as exc:
+                        raise ChecksumMismatchError(
+                            f.path, f"sha256 {f.sha256} ({f.size} bytes)", exc.found
+                        ) from None
             await report.finished()
             return MirroredFile(f.path, f.size, f.sha256)
         known = None if f.blob_id is None else await self._references.by_blob_id(f.blob_id)
@@ -248,21 +256,18 @@ class _Reporter:
             await self._progress(FileProgress(self._file.path, self._file.size, self._file.size))
 
 
-async def _verified(
+async def _counted(
     f: RepoFile, chunks: AsyncIterator[bytes], report: _Reporter
 ) -> AsyncIterator[bytes]:
-    """The chunks, hashed on the way; raises at the end (so the store discards the upload)
-    if they are not the file upstream lists, or past its size at once."""
-    digest = hashlib.sha256()
+    """The chunks, counted for progress; raises (so the store discards the upload) as soon
+    as upstream sends more than the file it lists, or at the end if it sent less."""
     async for chunk in chunks:
-        digest.update(chunk)
         await report.add(len(chunk))
         if report.done > f.size:
             raise UpstreamError(f"{f.path}: upstream sent more than the {f.size} bytes it lists")
         yield chunk
-    found = digest.hexdigest()
-    if report.done != f.size or found != f.sha256:
-        raise ChecksumMismatchError(f.path, f"sha256 {f.sha256} ({f.size} bytes)", found)
+    if report.done != f.size:
+        raise ChecksumMismatchError(f.path, f"{f.size} bytes", f"{report.done} bytes, cut short")
 
 
 async def _read_small(f: RepoFile, source: FileSource, report: _Reporter) -> bytes:

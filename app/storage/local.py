@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from app.downloads.links import LinkSigner
-from app.errors import BackendUnavailableError, NotFoundError, ValidationError
+from app.errors import (
+    BackendUnavailableError,
+    ContentMismatchError,
+    NotFoundError,
+    ValidationError,
+)
 from app.ports import StoredBlob
 
 
@@ -36,6 +41,7 @@ class LocalBlobStore:
         chunks: AsyncIterator[bytes],
         *,
         content_type: str,  # noqa: ARG002 - a file has no content type
+        expect_sha256: str | None = None,
     ) -> StoredBlob:
         path = self._path(key)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -52,6 +58,8 @@ class LocalBlobStore:
                 await asyncio.to_thread(_sync_file, out)
             finally:
                 out.close()
+            if expect_sha256 is not None and digest.hexdigest() != expect_sha256:
+                raise ContentMismatchError(key, expect_sha256, digest.hexdigest())
             await _settled(tmp.replace, path)
         except OSError as exc:
             raise BackendUnavailableError(f"could not write blob {key}: {exc}") from exc

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.errors import BackendUnavailableError, NotFoundError
+from app.errors import BackendUnavailableError, ContentMismatchError, NotFoundError
 from app.ports import StoredBlob
 
 if TYPE_CHECKING:  # the stubs are a development dependency only
@@ -56,7 +56,12 @@ class S3BlobStore:
         return StoredBlob(key=key, size=len(data), sha256=digest)
 
     async def put_stream(
-        self, key: str, chunks: AsyncIterator[bytes], *, content_type: str
+        self,
+        key: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        content_type: str,
+        expect_sha256: str | None = None,
     ) -> StoredBlob:
         """A multipart upload in parts of ``PART_BYTES`` (one plain PUT for a small blob).
         Parts are invisible until the upload completes; a failure aborts it, so nothing
@@ -79,6 +84,7 @@ class S3BlobStore:
                         upload_id = started["UploadId"]
                     parts.append(await self._part(key, upload_id, len(parts) + 1, bytes(pending)))
                     pending.clear()
+            _check_content(key, expect_sha256, digest.hexdigest())
             if upload_id is None:
                 await self._s3.put_object(
                     Bucket=self._bucket,
@@ -202,6 +208,11 @@ class S3BlobStore:
 
     async def ping(self) -> None:
         await self._s3.head_bucket(Bucket=self._bucket)
+
+
+def _check_content(key: str, expected: str | None, found: str) -> None:
+    if expected is not None and found != expected:
+        raise ContentMismatchError(key, expected, found)
 
 
 def _code(exc: ClientError) -> str:

@@ -15,7 +15,12 @@ from aiobotocore.config import AioConfig
 from types_aiobotocore_s3.client import S3Client
 
 from app.downloads.links import LinkSigner
-from app.errors import BackendUnavailableError, NotFoundError, ValidationError
+from app.errors import (
+    BackendUnavailableError,
+    ContentMismatchError,
+    NotFoundError,
+    ValidationError,
+)
 from app.ports import BlobStore
 from app.storage.local import LocalBlobStore
 from app.storage.s3 import S3BlobStore
@@ -146,3 +151,45 @@ async def test_delete_prefix_removes_only_that_prefix(store: BlobStore) -> None:
     assert not await store.exists("artifacts/2/b.zip")
     assert await store.exists("other/c.zip")
     assert await store.delete_prefix("artifacts/") == 0
+
+
+async def _pieces(data: bytes, size: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+async def test_a_stream_larger_than_a_part_is_stored_whole_and_read_by_range(
+    store: BlobStore,
+) -> None:
+    # over one 8 MiB S3 part: a multipart upload of two parts
+    data = bytes(range(256)) * (9 * 1024 * 4)
+    stored = await store.put_stream(
+        "files/big", _pieces(data, 1 << 20), content_type="application/octet-stream"
+    )
+    assert (stored.size, stored.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert await store.size("files/big") == len(data)
+    assert b"".join([c async for c in store.read_stream("files/big")]) == data
+    middle = b"".join([c async for c in store.read_stream("files/big", 100, 5000)])
+    assert middle == data[100:5000]
+
+
+async def test_a_stream_that_fails_or_mismatches_stores_nothing(store: BlobStore) -> None:
+    data = b"x" * (9 << 20)
+
+    async def broken() -> AsyncIterator[bytes]:
+        yield data
+        raise RuntimeError("upstream went away")
+
+    with pytest.raises(RuntimeError):
+        await store.put_stream("files/broken", broken(), content_type="application/octet-stream")
+    assert not await store.exists("files/broken")
+    with pytest.raises(ContentMismatchError):
+        await store.put_stream(
+            "files/wrong",
+            _pieces(data, 1 << 20),
+            content_type="application/octet-stream",
+            expect_sha256="0" * 64,
+        )
+    assert not await store.exists("files/wrong")
+    with pytest.raises(NotFoundError):
+        await store.size("files/wrong")
