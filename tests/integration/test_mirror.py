@@ -78,9 +78,9 @@ def listed_sha256(repo: str, path: str) -> str:
 
 
 async def ingest(registry: Registry, repo: str) -> list[dict[str, Any]]:
-    payload = (await registry.gql(queries.INGEST, url=f"{HUB}/{repo}", type="MODEL", name=None))[
-        "ingest"
-    ]
+    """An ingest of a tmr-fixtures model (or of any model named ``org/name``), to its end."""
+    url = f"https://huggingface.co/{repo}" if "/" in repo else f"{HUB}/{repo}"
+    payload = (await registry.gql(queries.INGEST, url=url, type="MODEL", name=None))["ingest"]
     assert payload["error"] is None, payload
     events = await registry.subscribe(WATCH, jobId=payload["job"]["id"])
     return [e["data"]["ingestProgress"] for e in events]
@@ -291,3 +291,24 @@ async def test_a_file_the_registry_may_not_fetch_stays_upstream(settings: Settin
     assert "refused" in weights["reason"]
     assert files["tokenizer.json"]["held"]
     assert held_blobs(settings) == {f["sha256"] for f in art["files"] if f["held"]}
+
+
+async def test_the_datasets_part_holds_the_linked_datasets_bundles(local: Registry) -> None:
+    dataset = await ingest_dataset(local, "https://huggingface.co/datasets/bookcorpus/bookcorpus")
+    events = await ingest(local, "google-bert/bert-base-uncased")
+    assert events[-1]["state"] == "DONE", events[-1]
+    model_id = events[-1]["artifact"]["id"]
+    answer = await local.client.get(f"/artifacts/model/{model_id}", params={"part": "datasets"})
+    package = unzip((await fetch(local, answer.json()["data"]["download_url"])).content)
+    [name] = package
+    assert name.startswith("datasets/")
+    bundle = unzip(package[name])
+    assert json.loads(bundle["registry.json"])["id"] == dataset
+
+
+async def ingest_dataset(registry: Registry, url: str) -> str:
+    payload = (await registry.gql(queries.INGEST, url=url, type="DATASET", name=None))["ingest"]
+    events = await registry.subscribe(WATCH, jobId=payload["job"]["id"])
+    done = events[-1]["data"]["ingestProgress"]
+    assert done["state"] == "DONE", done
+    return str(done["artifact"]["id"])
