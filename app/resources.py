@@ -51,6 +51,7 @@ from app.settings import Settings
 from app.storage import mongo
 from app.storage.local import LocalBlobStore
 from app.storage.s3 import S3BlobStore
+from app.system.reset import RegistryReset
 from app.system.service import ComponentFailure, HealthService, Workload
 from app.upstream.cache import UpstreamCache
 from app.upstream.clients import Upstream, UpstreamConfig
@@ -199,9 +200,22 @@ async def _compose_services(resources: Resources) -> Services:
         requirements=settings.gate_requirements,
         ignored=frozenset(settings.gate_ignored),
     )
+    ingest = IngestService(
+        jobs=job_repo,
+        artifacts=artifacts,
+        rating=RatingService(ALL_METRICS, policy, metric_timeout=settings.metric_timeout_seconds),
+        upstream=resources.upstream,
+        queue=resources.queue,
+        events=resources.events,
+        audit=audit,
+        policy=policy,
+        mirror=mirror,
+        gate_modes=settings.gate_modes,
+    )
     return Services(
         artifacts=artifacts,
         auth=auth,
+        reset=RegistryReset(ingest, auth),
         lineage=lineage,
         cost=CostService(artifacts, lineage),
         audit=audit,
@@ -209,20 +223,7 @@ async def _compose_services(resources: Resources) -> Services:
         search=SearchService(
             SearchRepository(resources.db), artifacts, cache_entries=settings.read_cache_entries
         ),
-        ingest=IngestService(
-            jobs=job_repo,
-            artifacts=artifacts,
-            rating=RatingService(
-                ALL_METRICS, policy, metric_timeout=settings.metric_timeout_seconds
-            ),
-            upstream=resources.upstream,
-            queue=resources.queue,
-            events=resources.events,
-            audit=audit,
-            policy=policy,
-            mirror=mirror,
-            gate_modes=settings.gate_modes,
-        ),
+        ingest=ingest,
         files=mirror,
         downloads=DownloadService(resources.blobs, resources.signer, artifacts),
         health=HealthService(

@@ -15,6 +15,7 @@ from app.licensing.service import LicensingService
 from app.lineage.service import LineageService
 from app.mirror.service import MirrorService
 from app.search.service import SearchService
+from app.system.reset import RegistryReset
 from app.system.service import HealthService
 
 
@@ -26,6 +27,7 @@ class Services:
     downloads: DownloadService
     #: The model files the registry holds (app.mirror).
     files: MirrorService
+    reset: RegistryReset
     health: HealthService
     lineage: LineageService
     cost: CostService

@@ -108,5 +108,4 @@ async def authenticate(
     media_type=MediaType.TEXT,  # the spec's 200 has no content: an empty body, not JSON null
 )
 async def reset(services: Services) -> None:
-    await services.ingest.reset()
-    await services.auth.reset()
+    await services.reset.everything()

@@ -85,8 +85,7 @@ class AuthMutations:
 
     @strawberry.mutation(description="Empty every store and restore the default user (admin).")
     async def reset(self, info: GraphQLInfo) -> ResetPayload:
-        await info.context.services.ingest.reset()
-        await info.context.services.auth.reset()
+        await info.context.services.reset.everything()
         return ResetPayload(ok=True)
 
     @strawberry.mutation(description="Register a user (admin).")
