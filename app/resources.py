@@ -203,7 +203,7 @@ async def _compose_services(resources: Resources) -> Services:
     ingest = IngestService(
         jobs=job_repo,
         artifacts=artifacts,
-        rating=RatingService(ALL_METRICS, policy, metric_timeout=settings.metric_timeout_seconds),
+        rating=RatingService(ALL_METRICS, metric_timeout=settings.metric_timeout_seconds),
         upstream=resources.upstream,
         queue=resources.queue,
         events=resources.events,

@@ -35,7 +35,6 @@ from app.embedded import free_port, spawn, stop, wait_for_port
 from app.eventloop import run as run_on_best_loop
 from app.rating.context import RegisteredParent, ScoringContext
 from app.rating.engine import score_all
-from app.rating.gate import GatePolicy
 from app.rating.metrics.registry import ALL_METRICS
 from app.rating.service import RatingService
 from app.settings import Settings
@@ -101,7 +100,7 @@ async def timed(fn: Callable[[], Awaitable[object]]) -> float:
 
 
 async def engine_once(http: UpstreamHttp, hub: RemoteHub) -> None:
-    service = RatingService(ALL_METRICS, GatePolicy(), metric_timeout=60)
+    service = RatingService(ALL_METRICS, metric_timeout=60)
     async with upstream_for(http, hub).session() as view:
         await service.score(MODEL, view, no_parents)
 

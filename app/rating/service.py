@@ -9,8 +9,7 @@ from dataclasses import dataclass, replace
 from app.artifacts.entities import ParentLink
 from app.rating.context import LinkedCards, ParentLookup, RegisteredParent, ScoringContext
 from app.rating.engine import OnResult, score_all
-from app.rating.entities import GateDecision, Rating
-from app.rating.gate import GatePolicy
+from app.rating.entities import Rating
 from app.rating.metrics.base import Metric
 from app.rating.net import WEIGHTS, WEIGHTS_VERSION, net_score
 from app.upstream.clients import UpstreamView
@@ -36,12 +35,10 @@ class RatingService:
     def __init__(
         self,
         metrics: Sequence[Metric],
-        policy: GatePolicy,
         *,
         metric_timeout: float,
     ) -> None:
         self._metrics = tuple(metrics)
-        self._policy = policy
         self._metric_timeout = metric_timeout
         self._linked_cards = LinkedCards()
 
@@ -66,9 +63,6 @@ class RatingService:
             revisions=revisions,
         )
         return Scored(rating=rating, links=links)
-
-    def gate(self, rating: Rating) -> GateDecision:
-        return self._policy.evaluate(rating.metrics)
 
     async def rescore_tree(self, rating: Rating, parents: list[RegisteredParent]) -> Rating:
         """``rating`` with tree_score recomputed from its parents' current net scores, and

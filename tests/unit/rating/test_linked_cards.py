@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from app.rating.context import LinkedCards, RegisteredParent
-from app.rating.gate import GatePolicy
 from app.rating.metrics.registry import ALL_METRICS
 from app.rating.service import RatingService
 from app.upstream.clients import Upstream, UpstreamConfig
@@ -26,7 +25,7 @@ def _card_reads(hub: FakeHub) -> int:
 
 
 async def test_a_linked_dataset_card_is_parsed_once_for_many_models(hub: FakeHub) -> None:
-    service = RatingService(ALL_METRICS, GatePolicy(), metric_timeout=10)
+    service = RatingService(ALL_METRICS, metric_timeout=10)
     async with open_upstream_http(RetryPolicy(2, 1.0), timeout_seconds=10) as http:
         # No shared HTTP cache: what is saved here is the card, not the request for it.
         upstream = Upstream(http, UpstreamConfig(hub.url, None, hub.url, None))
