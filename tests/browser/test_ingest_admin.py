@@ -252,3 +252,24 @@ def test_reset_needs_the_word_typed_then_signs_out(page: Page, server: str) -> N
         server, admin_token(server), "query { users { name } artifacts { totalCount } }"
     )
     assert after["data"] == {"users": [{"name": ADMIN}], "artifacts": {"totalCount": 0}}
+
+
+@pytest.fixture
+def mirroring_server(
+    settings: Settings, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    copying = {"mirror_max_bytes": 64 * 1024 * 1024, "upstream_allowed_hosts": [hub.hf.cdn_url]}
+    yield from serve(settings.model_copy(update=copying), monkeypatch)
+
+
+def test_the_job_page_shows_a_bar_per_file_copied(page: Page, mirroring_server: str) -> None:
+    sign_in(page, mirroring_server, ADMIN, ADMIN_PASSWORD, then="/ingest")
+    submit_ingest(page, "https://huggingface.co/tmr-fixtures/tiny-bert-base")
+    expect(page.get_by_test_id("job-state")).to_have_text(re.compile("^DONE"), timeout=60_000)
+    copies = page.get_by_test_id("file-copies")
+    weights = copies.locator("li", has_text="model.safetensors")
+    expect(weights).to_contain_text("1.9 MB of 1.9 MB")
+    bar = weights.locator("progress")
+    expect(bar).to_have_attribute("max", "1857580")
+    expect(bar).to_have_attribute("value", "1857580")
+    expect(copies.locator("li", has_text="vocab.txt")).to_have_count(1)
