@@ -262,7 +262,7 @@ def mirroring_server(
     yield from serve(settings.model_copy(update=copying), monkeypatch)
 
 
-def test_the_job_page_shows_a_bar_per_file_copied(page: Page, mirroring_server: str) -> None:
+def test_a_copied_model_shows_its_files_live_and_downloads_by_part(page: Page, mirroring_server: str) -> None:
     sign_in(page, mirroring_server, ADMIN, ADMIN_PASSWORD, then="/ingest")
     submit_ingest(page, "https://huggingface.co/tmr-fixtures/tiny-bert-base")
     expect(page.get_by_test_id("job-state")).to_have_text(re.compile("^DONE"), timeout=60_000)
@@ -273,3 +273,18 @@ def test_the_job_page_shows_a_bar_per_file_copied(page: Page, mirroring_server: 
     expect(bar).to_have_attribute("max", "1857580")
     expect(bar).to_have_attribute("value", "1857580")
     expect(copies.locator("li", has_text="vocab.txt")).to_have_count(1)
+
+    # the artifact page lists what the registry holds and what stayed upstream, and downloads
+    # one part of the package
+    page.get_by_test_id("artifact-link").click()
+    files = page.get_by_test_id("artifact-files")
+    expect(files.locator("tr[data-held=true]", has_text="model.safetensors")).to_have_count(1)
+    duplicate = files.locator("tr[data-held=false]", has_text="pytorch_model.bin")
+    expect(duplicate).to_contain_text("safetensors")
+    expect(duplicate.get_by_role("link", name="upstream")).to_have_attribute(
+        "href", re.compile(r"/tmr-fixtures/tiny-bert-base/resolve/[0-9a-f]{40}/pytorch_model\.bin$")
+    )
+    page.get_by_label("Part to download").select_option("WEIGHTS")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download", exact=True).click()
+    assert download.value.suggested_filename == "tiny-bert-base-weights.zip"

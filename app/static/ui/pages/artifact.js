@@ -21,10 +21,21 @@ const ARTIFACT = `query Artifact($id: ID!) {
       gate { passed policyVersion threshold skipped failures { metric score required gap } }
     }
     ratingHistory { at reason netScore treeScore gatePassed }
+    storedBytes
+    files { path sizeBytes part held reason upstreamUrl }
   }
 }`;
 
-const DOWNLOAD = `query Download($id: ID!) { artifact(id: $id) { id downloadUrl } }`;
+const DOWNLOAD = `query Download($id: ID!, $part: PackagePart!) {
+  artifact(id: $id) { id downloadUrl(part: $part) }
+}`;
+
+const PARTS = [
+  ["FULL", "the full package"],
+  ["WEIGHTS", "the weights"],
+  ["CARD", "card, config and tokenizer"],
+  ["DATASETS", "the linked datasets"],
+];
 
 const COST = `query Cost($id: ID!) {
   alone: cost(id: $id, withDependencies: false) { standaloneMb totalMb }
@@ -318,6 +329,41 @@ function historySection(a) {
   );
 }
 
+// The model's files: those the registry holds (copied after its gate, checked against the hub's
+// checksums) and those left upstream, with why and where.
+function filesSection(a) {
+  const held = a.files.filter((f) => f.held).length;
+  return h(
+    "section",
+    { "aria-labelledby": "files-heading" },
+    h("h2", { id: "files-heading" }, "Files"),
+    h("p", { class: "muted" }, `The registry holds ${held} of ${a.files.length} files (${bytes(a.storedBytes)}).`),
+    h(
+      "table",
+      { class: "files", "data-testid": "artifact-files" },
+      h("thead", {}, h("tr", {}, ["File", "Size", "Part", "Held"].map((t) => h("th", { scope: "col" }, t)))),
+      h(
+        "tbody",
+        {},
+        a.files.map((f) =>
+          h(
+            "tr",
+            { "data-held": String(f.held) },
+            h("td", {}, h("code", {}, breakable(f.path))),
+            h("td", {}, bytes(f.sizeBytes)),
+            h("td", {}, f.part.toLowerCase()),
+            h(
+              "td",
+              {},
+              f.held ? "in the registry" : [f.reason, " ", externalLink(f.upstreamUrl, "upstream")],
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 function costSection(a) {
   const body = h("div", {}, loading("Working out the download cost"));
   gql(COST, { id: a.id })
@@ -466,7 +512,7 @@ function actions(a, problems) {
     button.disabled = true;
     replace(problems);
     try {
-      const { artifact } = await gql(DOWNLOAD, { id: a.id });
+      const { artifact } = await gql(DOWNLOAD, { id: a.id, part: part ? part.value : "FULL" });
       if (!artifact || !artifact.downloadUrl) {
         throw new ApiError("not_found", "The registry holds no bundle for this artifact any more.");
       }
@@ -495,9 +541,18 @@ function actions(a, problems) {
     }
   }
 
+  // Which part of a model whose files the registry holds (the others download as one bundle).
+  const part = a.files.some((f) => f.held)
+    ? h(
+        "select",
+        { "aria-label": "Part to download", "data-testid": "download-part" },
+        PARTS.map(([value, label]) => h("option", { value }, label)),
+      )
+    : null;
   return h(
     "div",
     { class: "actions" },
+    session.can("DOWNLOAD") ? part : null,
     session.can("DOWNLOAD") ? h("button", { type: "button", onclick: download }, "Download") : null,
     a.type === "MODEL" ? h("a", { class: "button secondary", href: `#/artifact/${encodeURIComponent(a.id)}/lineage` }, "Lineage") : null,
     session.can("UPLOAD") ? h("button", { type: "button", class: "danger", onclick: remove }, "Delete") : null,
@@ -537,6 +592,7 @@ export async function render(root, { params }) {
     a.rating ? ratingSection(a) : null,
     a.rating ? gateSection(a) : null,
     historySection(a),
+    a.files.length ? filesSection(a) : null,
     costSection(a),
     a.type === "MODEL" ? licenseSection(a) : null,
     auditSection(a),
