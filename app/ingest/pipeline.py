@@ -95,31 +95,32 @@ class IngestPipeline:
         except AppError as exc:
             if exc.retryable and not final_attempt:
                 raise
-            await self._fail(current.job, _error_of(exc))
+            await self.fail(current.job, _error_of(exc))
         except Exception as exc:
             # The worker reaches the stores past the services' outage guard: a backend that
             # blinked is retried like any retryable error, not taken for a bug.
             if (unavailable := outage(exc)) is not None:
                 if not final_attempt:
                     raise unavailable from exc
-                await self._fail(current.job, _error_of(unavailable))
+                await self.fail(current.job, _error_of(unavailable))
                 return
             log.exception("ingest %s failed unexpectedly", job.id)
-            await self._fail(
+            await self.fail(
                 current.job,
                 IngestError("internal", "internal error while ingesting"),
             )
 
-    async def _fail(self, job: IngestJob, error: IngestError) -> None:
+    async def fail(self, job: IngestJob, error: IngestError) -> IngestJob:
         """End the job FAILED, giving back the file copies earlier attempts kept for it."""
-        await self._states.finish(job, IngestState.FAILED, error)
-        if job.type is not ArtifactType.MODEL:
-            return
+        ended = await self._states.finish(job, IngestState.FAILED, error)
+        if job.type is not ArtifactType.MODEL or ended.state is not IngestState.FAILED:
+            return ended
         try:
             kept = await self._artifacts.find(job.artifact_id) if job.replaces else None
             await self._mirror.abandon(job.artifact_id, None if kept is None else kept.manifest)
         except Exception:
             log.warning("ingest %s: could not give back its file copies", job.id, exc_info=True)
+        return ended
 
     async def _fetch_and_store(self, current: _Attempt, time_limit: float) -> None:
         job = current.job

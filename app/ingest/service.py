@@ -167,7 +167,7 @@ class IngestService:
                 await self._pipeline.record_stored(job, stored)
                 return await self._states.finish(job, IngestState.DONE, stored=True)
         log.warning("ingest %s given up: %s", job.id, error.message)
-        return await self._states.finish(job, IngestState.FAILED, error)
+        return await self._pipeline.fail(job, error)
 
     async def watch_gate(self) -> AsyncIterator[dict[str, Any]]:
         """Every gate decision from now on, as it is made."""
