@@ -249,6 +249,7 @@ async def _stored_files(mirror: MirrorService) -> str:
             f"{len(check.corrupt)} of {said} no longer match their checksum: "
             + ", ".join(check.corrupt[:5]),
             issue="corrupt_files",
+            critical=False,  # the registry still serves; those files need restoring
         )
     return f"{said}, all intact"
 

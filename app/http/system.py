@@ -12,6 +12,7 @@ from litestar.status_codes import (
 
 from app.http.access import ADMIN, PUBLIC
 from app.services import Services
+from app.system.service import HealthReport
 
 #: What `/tracks` reports: the extended track the registry takes on, access control (tokens
 #: and permissions, app/http/access.py).
@@ -23,7 +24,7 @@ async def health(services: Services) -> Response[dict[str, Any]]:
     report = await services.health.check()
     load = report.workload
     body = {
-        "status": "ok" if report.ok else "degraded",
+        "status": _overall(report),
         "checked_at": report.checked_at.isoformat(),
         "uptime_seconds": report.uptime_seconds,
         "workers": {"live": None if load is None else load.live_workers},
@@ -31,7 +32,7 @@ async def health(services: Services) -> Response[dict[str, Any]]:
         "components": [
             {
                 "id": c.name,
-                "status": "ok" if c.ok else "down",
+                "status": "ok" if c.ok else ("down" if c.critical else "degraded"),
                 "latency_ms": c.latency_ms,
                 "detail": c.detail,
             }
@@ -39,6 +40,13 @@ async def health(services: Services) -> Response[dict[str, Any]]:
         ],
     }
     return Response(body, status_code=HTTP_200_OK if report.ok else HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def _overall(report: HealthReport) -> str:
+    """ok; degraded when anything is not well, but the registry serves (503 only when down)."""
+    if all(c.ok for c in report.components):
+        return "ok"
+    return "degraded"
 
 
 @get("/health/components", opt=PUBLIC, summary="Per-component health")
@@ -56,13 +64,19 @@ async def health_components(
             {
                 "id": c.name,
                 "display_name": c.name,
-                "status": "ok" if c.ok else "critical",
+                "status": c.status,
                 "observed_at": observed,
                 "description": f"{c.name} backend, probed on every health check",
                 "metrics": {"latency_ms": c.latency_ms},
                 "issues": []
                 if c.ok
-                else [{"code": c.issue, "severity": "error", "summary": c.detail}],
+                else [
+                    {
+                        "code": c.issue,
+                        "severity": "error" if c.critical else "warning",
+                        "summary": c.detail,
+                    }
+                ],
             }
             for c in report.components
         ],

@@ -22,15 +22,26 @@ class ComponentHealth:
     detail: str
     #: What a failing component's issue is called (machine-readable).
     issue: str = "unreachable"
+    #: False for a component that works but reports a problem (stored files that rot): the
+    #: registry is degraded, not down.
+    critical: bool = True
+
+    @property
+    def status(self) -> str:
+        if self.ok:
+            return "ok"
+        return "critical" if self.critical else "degraded"
 
 
 class ComponentFailure(Exception):  # noqa: N818 - a probe's answer, not an error of the code
-    """A component that answers but is not well, with what is wrong."""
+    """A component that answers but is not well, with what is wrong; ``critical`` when the
+    registry cannot work without it."""
 
-    def __init__(self, detail: str, issue: str) -> None:
+    def __init__(self, detail: str, issue: str, *, critical: bool = True) -> None:
         super().__init__(detail)
         self.detail = detail
         self.issue = issue
+        self.critical = critical
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +53,7 @@ class Workload:
 
 @dataclass(frozen=True, slots=True)
 class HealthReport:
+    #: Every critical component works (a degraded one still serves).
     ok: bool
     checked_at: datetime
     uptime_seconds: int
@@ -72,7 +84,7 @@ class HealthService:
             component, workload = await workers
             components.append(component)
         return HealthReport(
-            ok=all(c.ok for c in components),
+            ok=all(c.ok or not c.critical for c in components),
             checked_at=utcnow(),
             uptime_seconds=int(time.monotonic() - self._started),
             components=tuple(components),
@@ -89,7 +101,12 @@ class HealthService:
                 said = await probe()
         except ComponentFailure as exc:
             return ComponentHealth(
-                name, ok=False, latency_ms=_ms(start), detail=exc.detail, issue=exc.issue
+                name,
+                ok=False,
+                latency_ms=_ms(start),
+                detail=exc.detail,
+                issue=exc.issue,
+                critical=exc.critical,
             )
         except Exception as exc:  # noqa: BLE001 - any failure is what the health check reports
             return ComponentHealth(name, ok=False, latency_ms=_ms(start), detail=_failure(exc))

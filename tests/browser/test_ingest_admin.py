@@ -262,7 +262,9 @@ def mirroring_server(
     yield from serve(settings.model_copy(update=copying), monkeypatch)
 
 
-def test_a_copied_model_shows_its_files_live_and_downloads_by_part(page: Page, mirroring_server: str) -> None:
+def test_a_copied_model_shows_its_files_live_and_downloads_by_part(
+    page: Page, mirroring_server: str
+) -> None:
     sign_in(page, mirroring_server, ADMIN, ADMIN_PASSWORD, then="/ingest")
     submit_ingest(page, "https://huggingface.co/tmr-fixtures/tiny-bert-base")
     expect(page.get_by_test_id("job-state")).to_have_text(re.compile("^DONE"), timeout=60_000)

@@ -250,10 +250,16 @@ async def test_a_stored_file_that_rots_is_found_and_health_says_so(
     assert (await local.gql(VERIFY, sample=100))["verifyStoredFiles"]["corrupt"] == [
         weights["sha256"]
     ]
-    after = (await local.client.get("/health")).json()
-    [files] = [c for c in after["components"] if c["id"] == "files"]
-    assert files["status"] != "ok"
-    assert weights["sha256"] in json.dumps(files)
+    after = await local.client.get("/health")
+    assert after.status_code == 200  # degraded, still serving: not down
+    assert after.json()["status"] == "degraded"
+    [files] = [c for c in after.json()["components"] if c["id"] == "files"]
+    assert files["status"] == "degraded"
+    assert weights["sha256"] in files["detail"]
+    detail = (await local.client.get("/health/components")).json()
+    [component] = [c for c in detail["components"] if c["id"] == "files"]
+    assert component["status"] == "degraded"
+    assert component["issues"][0]["code"] == "corrupt_files"
     refused = await local.execute(VERIFY, sample=0)
     assert refused["errors"][0]["extensions"]["field"] == "sample"
 
