@@ -42,6 +42,7 @@ POLICY: dict[str, Permission | str] = {
     "updateArtifact": Permission.UPLOAD,
     "deleteArtifact": Permission.UPLOAD,
     "reset": Permission.ADMIN,
+    "verifyStoredFiles": Permission.ADMIN,
     "createUser": Permission.ADMIN,
     "authenticate": PUBLIC,
     "revokeToken": SIGNED_IN,
