@@ -207,6 +207,7 @@ class IngestService:
         return latest
 
 
-def _progress(job: IngestJob) -> tuple[int, int]:
-    """Order of a job's updates: its state changes, then metric results within a state."""
-    return job.seq, len(job.scores)
+def _progress(job: IngestJob) -> tuple[int, int, int]:
+    """Order of a job's updates: its state changes, then within a state metric results and
+    bytes of files copied."""
+    return job.seq, len(job.scores), sum(f.done for f in job.files)

@@ -116,11 +116,15 @@ def held_blobs(settings: Settings) -> set[str]:
 
 
 async def test_a_model_is_copied_verified_and_downloaded_whole_or_by_part(
-    registry: Registry,
+    registry: Registry, hub: FakeHub
 ) -> None:
+    hub.latency = 0.1  # slow enough that a watcher sees the copy under way
     events = await ingest(registry, "tiny-bert-base")
     assert events[-1]["state"] == "DONE", events[-1]
-    assert "MIRRORING" in [e["state"] for e in events]
+    copying = [e["files"] for e in events if e["state"] == "MIRRORING"]
+    # live: files appear while MIRRORING, each reported again as it completes
+    assert any(copying), events
+    assert len(copying) > 1, copying
     done = events[-1]["files"]
     assert {f["path"] for f in done} >= {"model.safetensors", "config.json", "vocab.txt"}
     assert all(f["doneBytes"] == f["totalBytes"] for f in done)
