@@ -239,6 +239,9 @@ def _retried(failure: BaseException) -> bool:
 
 
 class _Reporter:
+    """A file's progress as watchers see it: all its bytes only once it is stored and held,
+    so a file shown complete is one a retried job will not fetch again."""
+
     def __init__(self, f: RepoFile, progress: Progress | None) -> None:
         self._file = f
         self._progress = progress
@@ -249,7 +252,8 @@ class _Reporter:
         self.done += count
         if self._progress is not None and self.done - self._reported >= _PROGRESS_STEP:
             self._reported = self.done
-            await self._progress(FileProgress(self._file.path, self.done, self._file.size))
+            shown = min(self.done, max(self._file.size - 1, 0))
+            await self._progress(FileProgress(self._file.path, shown, self._file.size))
 
     async def finished(self) -> None:
         if self._progress is not None:
