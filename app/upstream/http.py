@@ -155,7 +155,9 @@ class UpstreamHttp:
             last = attempt >= self._policy.max_attempts
             opened = AsyncExitStack()
             try:
-                response = await opened.enter_async_context(self._open(url, headers, hosts))
+                response = await opened.enter_async_context(
+                    self._open(url, headers, hosts, _STREAM_TIMEOUT)
+                )
             except (aiohttp.ClientError, TimeoutError) as exc:
                 await opened.aclose()
                 if last:
@@ -170,8 +172,14 @@ class UpstreamHttp:
 
     @asynccontextmanager
     async def _open(
-        self, url: str, headers: Mapping[str, str], hosts: HostPolicy
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        hosts: HostPolicy,
+        limits: aiohttp.ClientTimeout | None = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """The answer at the end of ``url``'s redirects, followed by hand (aiohttp would follow
+        them to any host), its body unread; ``limits`` replace the pool's timeouts."""
         target = URL(url)
         sent = dict(headers)
         hosts.check(target)
@@ -179,38 +187,18 @@ class UpstreamHttp:
             async with (
                 self._slot(target),
                 self._client.get(
-                    target, headers=sent, allow_redirects=False, timeout=_STREAM_TIMEOUT
+                    target,
+                    headers=sent,
+                    allow_redirects=False,
+                    timeout=limits or self._client.timeout,
                 ) as r,
             ):
                 location = r.headers.get("Location") if r.status in _REDIRECT_STATUSES else None
                 if location is None:
                     yield r
                     return
-                await _read_capped(r, self._max_body_bytes, target)
-            hop = target.join(URL(location))
-            hosts.check(hop, redirected_from=target)
-            if not HostPolicy.same_origin(hop, target):
-                sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
-            target = hop
-        raise UpstreamError(f"{_host(url)} redirected more than {MAX_REDIRECTS} times")
-
-    async def _follow(self, url: str, headers: Mapping[str, str], hosts: HostPolicy) -> Fetched:
-        """One GET, redirects followed by hand: aiohttp would follow them to any host."""
-        target = URL(url)
-        sent = dict(headers)
-        hosts.check(target)
-        for _ in range(MAX_REDIRECTS + 1):
-            async with (
-                self._slot(target),
-                self._client.get(target, headers=sent, allow_redirects=False) as r,
-            ):
                 # a redirect's own body is small; reading it keeps the connection reusable
-                body = await _read_capped(r, self._max_body_bytes, target)
-                location = r.headers.get("Location") if r.status in _REDIRECT_STATUSES else None
-                if location is None:
-                    return Fetched(
-                        url, r.status, {k.lower(): v for k, v in r.headers.items()}, body
-                    )
+                await _read_capped(r, self._max_body_bytes, target)
             hop = target.join(URL(location))
             hosts.check(hop, redirected_from=target)
             if not HostPolicy.same_origin(hop, target):
@@ -218,6 +206,12 @@ class UpstreamHttp:
                 sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
             target = hop
         raise UpstreamError(f"{_host(url)} redirected more than {MAX_REDIRECTS} times")
+
+    async def _follow(self, url: str, headers: Mapping[str, str], hosts: HostPolicy) -> Fetched:
+        """One GET, its body read up to the cap."""
+        async with self._open(url, headers, hosts) as r:
+            body = await _read_capped(r, self._max_body_bytes, r.url)
+            return Fetched(url, r.status, {k.lower(): v for k, v in r.headers.items()}, body)
 
 
 @asynccontextmanager
