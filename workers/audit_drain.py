@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from types import TracebackType
-from typing import Self
 
 from app.audit.service import DRAIN_BATCH, AuditService
+from workers.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
@@ -20,25 +19,13 @@ IDLE_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 5.0
 
 
-class AuditDrain:
+class AuditDrain(BackgroundLoop):
+    name = "audit drain"
+
     def __init__(self, audit: AuditService, idle_seconds: float = IDLE_SECONDS) -> None:
+        super().__init__()
         self._audit = audit
         self._idle = idle_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Self:
-        self._task = asyncio.create_task(self._run(), name="audit drain")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
         backoff = self._idle

@@ -6,35 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from types import TracebackType
-from typing import Self
 
 from app.mirror.service import MirrorService
+from workers.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
 
-class FileChecks:
+class FileChecks(BackgroundLoop):
+    name = "file checks"
+
     def __init__(self, files: MirrorService, *, interval_seconds: float, sample: int) -> None:
+        super().__init__()
         self._files = files
         self._interval = interval_seconds
         self._sample = sample
-        self._task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> Self:
-        if self._interval > 0:
-            self._task = asyncio.create_task(self._run(), name="file checks")
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+    def enabled(self) -> bool:
+        return self._interval > 0
 
     async def _run(self) -> None:
         while True:

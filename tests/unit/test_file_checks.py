@@ -1,0 +1,40 @@
+"""The worker's periodic pass over stored files: run every interval, never when turned off,
+and an outage in one pass does not end the loop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import cast
+
+from app.clock import utcnow
+from app.mirror.entities import FileCheck
+from app.mirror.service import MirrorService
+from workers.file_checks import FileChecks
+
+
+class _Files:
+    def __init__(self, *, failing: int = 0) -> None:
+        self.samples: list[int | None] = []
+        self._failing = failing
+
+    async def verify(self, sample: int | None = None) -> FileCheck:
+        self.samples.append(sample)
+        if len(self.samples) <= self._failing:
+            raise ConnectionError("the blob store went away")
+        return FileCheck(utcnow(), 1, ())
+
+
+async def test_passes_run_every_interval_and_go_on_after_a_failure() -> None:
+    files = _Files(failing=1)
+    async with FileChecks(cast("MirrorService", files), interval_seconds=0.01, sample=7):
+        async with asyncio.timeout(5):
+            while len(files.samples) < 3:
+                await asyncio.sleep(0.01)
+    assert files.samples[:3] == [7, 7, 7]
+
+
+async def test_an_interval_of_zero_runs_nothing() -> None:
+    files = _Files()
+    async with FileChecks(cast("MirrorService", files), interval_seconds=0, sample=7):
+        await asyncio.sleep(0.05)
+    assert files.samples == []
