@@ -16,9 +16,12 @@ class _Files:
     def __init__(self, *, failing: int = 0) -> None:
         self.samples: list[int | None] = []
         self._failing = failing
+        self.third = asyncio.Event()
 
     async def verify(self, sample: int | None = None) -> FileCheck:
         self.samples.append(sample)
+        if len(self.samples) >= 3:  # noqa: PLR2004
+            self.third.set()
         if len(self.samples) <= self._failing:
             raise ConnectionError("the blob store went away")
         return FileCheck(utcnow(), 1, ())
@@ -28,8 +31,7 @@ async def test_passes_run_every_interval_and_go_on_after_a_failure() -> None:
     files = _Files(failing=1)
     async with FileChecks(cast("MirrorService", files), interval_seconds=0.01, sample=7):
         async with asyncio.timeout(5):
-            while len(files.samples) < 3:
-                await asyncio.sleep(0.01)
+            await files.third.wait()
     assert files.samples[:3] == [7, 7, 7]
 
 
