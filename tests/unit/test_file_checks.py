@@ -20,7 +20,7 @@ class _Files:
 
     async def verify(self, sample: int | None = None) -> FileCheck:
         self.samples.append(sample)
-        if len(self.samples) >= 3:  # noqa: PLR2004
+        if len(self.samples) >= 3:
             self.third.set()
         if len(self.samples) <= self._failing:
             raise ConnectionError("the blob store went away")
