@@ -339,6 +339,9 @@ function filesSection(a) {
     h("h2", { id: "files-heading" }, "Files"),
     h("p", { class: "muted" }, `The registry holds ${held} of ${a.files.length} files (${bytes(a.storedBytes)}).`),
     h(
+      "div",
+      { class: "table-wrap" },
+      h(
       "table",
       { class: "files", "data-testid": "artifact-files" },
       h("thead", {}, h("tr", {}, ["File", "Size", "Part", "Held"].map((t) => h("th", { scope: "col" }, t)))),
@@ -359,6 +362,7 @@ function filesSection(a) {
             ),
           ),
         ),
+      ),
       ),
     ),
   );
