@@ -156,11 +156,9 @@ class S3BlobStore:
 
     async def exists(self, key: str) -> bool:
         try:
-            await self._s3.head_object(Bucket=self._bucket, Key=key)
-        except ClientError as exc:
-            if _code(exc) in _MISSING:
-                return False
-            raise
+            await self.size(key)
+        except NotFoundError:
+            return False
         return True
 
     async def size(self, key: str) -> int:
