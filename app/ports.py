@@ -59,6 +59,11 @@ class BlobStore(Protocol):
         """Deleting a missing key is not an error."""
         ...
 
+    async def discard_partial(self, older_than_seconds: float) -> int:
+        """Remove what streamed writes left unfinished (a worker killed mid-upload) and older
+        than that; how many."""
+        ...
+
     async def delete_prefix(self, prefix: str) -> int:
         """Delete every blob whose key starts with ``prefix``; how many were deleted."""
         ...

@@ -12,6 +12,10 @@ from workers.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
+#: An unfinished upload this old belongs to no running copy (its worker was killed): no copy
+#: of one file takes a day.
+PARTIAL_AGE_SECONDS = 24 * 3600.0
+
 
 class FileChecks(BackgroundLoop):
     name = "file checks"
@@ -29,6 +33,7 @@ class FileChecks(BackgroundLoop):
         while True:
             await asyncio.sleep(self._interval)
             try:
+                await self._files.discard_partial(PARTIAL_AGE_SECONDS)
                 check = await self._files.verify(self._sample)
             except Exception as exc:  # noqa: BLE001 - an outage: the next pass tries again
                 log.warning("stored files not verified: %s", exc)

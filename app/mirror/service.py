@@ -176,6 +176,10 @@ class MirrorService:
         await self._references.save_check(check)
         return check
 
+    async def discard_partial(self, older_than_seconds: float) -> int:
+        """Uploads a killed worker left unfinished (the retried job copies those files anew)."""
+        return await self._blobs.discard_partial(older_than_seconds)
+
     async def last_check(self) -> FileCheck | None:
         return await self._references.last_check()
 

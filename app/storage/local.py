@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -104,6 +105,20 @@ class LocalBlobStore:
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._path(key).unlink, missing_ok=True)
+
+    async def discard_partial(self, older_than_seconds: float) -> int:
+        return await asyncio.to_thread(self._discard_partial, older_than_seconds)
+
+    def _discard_partial(self, older_than_seconds: float) -> int:
+        if not self._root.is_dir():
+            return 0
+        cutoff = time.time() - older_than_seconds
+        stale = [
+            p for p in self._root.rglob(".*.tmp") if p.is_file() and p.stat().st_mtime <= cutoff
+        ]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
 
     async def delete_prefix(self, prefix: str) -> int:
         return await asyncio.to_thread(self._delete_prefix, prefix)

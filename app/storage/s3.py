@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -175,6 +176,24 @@ class S3BlobStore:
             await self._s3.delete_object(Bucket=self._bucket, Key=key)
         except (ClientError, BotoCoreError) as exc:
             raise BackendUnavailableError(f"could not delete blob {key}: {exc}") from exc
+
+    async def discard_partial(self, older_than_seconds: float) -> int:
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
+        discarded = 0
+        try:
+            paginator = self._s3.get_paginator("list_multipart_uploads")
+            async for page in paginator.paginate(Bucket=self._bucket):
+                for upload in page.get("Uploads", []):
+                    started = upload.get("Initiated")
+                    if started is None or started > cutoff:
+                        continue
+                    await self._s3.abort_multipart_upload(
+                        Bucket=self._bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                    discarded += 1
+        except (ClientError, BotoCoreError) as exc:
+            raise BackendUnavailableError(f"could not list unfinished uploads: {exc}") from exc
+        return discarded
 
     async def delete_prefix(self, prefix: str) -> int:
         deleted = 0

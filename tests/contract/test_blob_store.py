@@ -193,3 +193,17 @@ async def test_a_stream_that_fails_or_mismatches_stores_nothing(store: BlobStore
     assert not await store.exists("files/wrong")
     with pytest.raises(NotFoundError):
         await store.size("files/wrong")
+
+
+async def test_uploads_left_unfinished_are_swept_once_old_enough(store: BlobStore) -> None:
+    """What a worker killed mid-upload leaves: a temporary file, or an S3 multipart upload."""
+    if isinstance(store, LocalBlobStore):
+        await store.put("files/kept", b"whole", content_type="application/octet-stream")
+        left = store._path("files/.half.bin.0123.tmp")
+        left.write_bytes(b"half")
+    else:
+        assert isinstance(store, S3BlobStore)
+        await store._s3.create_multipart_upload(Bucket=store._bucket, Key="files/half")
+    assert await store.discard_partial(3600) == 0  # too recent: maybe a copy under way
+    assert await store.discard_partial(0) == 1
+    assert await store.discard_partial(0) == 0

@@ -9,7 +9,7 @@ from typing import cast
 from app.clock import utcnow
 from app.mirror.entities import FileCheck
 from app.mirror.service import MirrorService
-from workers.file_checks import FileChecks
+from workers.file_checks import PARTIAL_AGE_SECONDS, FileChecks
 
 
 class _Files:
@@ -17,6 +17,11 @@ class _Files:
         self.samples: list[int | None] = []
         self._failing = failing
         self.third = asyncio.Event()
+        self.discards: list[float] = []
+
+    async def discard_partial(self, older_than_seconds: float) -> int:
+        self.discards.append(older_than_seconds)
+        return 0
 
     async def verify(self, sample: int | None = None) -> FileCheck:
         self.samples.append(sample)
@@ -33,6 +38,8 @@ async def test_passes_run_every_interval_and_go_on_after_a_failure() -> None:
         async with asyncio.timeout(5):
             await files.third.wait()
     assert files.samples[:3] == [7, 7, 7]
+    # each pass first sweeps uploads a killed worker left, old enough to be nobody's
+    assert files.discards[:3] == [PARTIAL_AGE_SECONDS] * 3
 
 
 async def test_an_interval_of_zero_runs_nothing() -> None:
