@@ -1,0 +1,252 @@
+"""What a weight file holds that matters for trusting it, read by byte ranges and never whole:
+the pickles inside a PyTorch zip checkpoint (found through the zip's central directory, at the
+end of the file), the start of a legacy pickle, the header of a safetensors file. Every read
+goes through a ``RangeReader`` and counts against a budget, so a multi-GB checkpoint costs a
+few hundred KB."""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from app.safety.imports import ImportVerdict
+from app.safety.pickles import ImportedGlobal, scan_pickle
+
+#: Bytes ``[start, end)`` of the file.
+RangeReader = Callable[[int, int], Awaitable[bytes]]
+
+_EOCD = b"PK\x05\x06"
+_EOCD64_LOCATOR = b"PK\x06\x07"
+_CENTRAL = b"PK\x01\x02"
+_LOCAL = b"PK\x03\x04"
+#: The end-of-central-directory record (22 bytes) and the longest comment it may carry.
+_TAIL = 22 + 0xFFFF
+_STORED = 0
+#: A 32-bit field that says "see the ZIP64 record".
+_ZIP64 = 0xFFFFFFFF
+_ZIP64_EXTRA = 1
+#: A safetensors file begins with its header's length, 8 bytes.
+_LENGTH_BYTES = 8
+_DTYPE_BYTES = {
+    "BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1,
+    "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
+    "I32": 4, "U32": 4, "F32": 4,
+    "I64": 8, "U64": 8, "F64": 8,
+}  # fmt: skip
+
+
+class BudgetExceededError(Exception):
+    """The file needs more bytes read than its budget allows."""
+
+
+@dataclass
+class Budget:
+    """What one file may read, and what it has."""
+
+    limit: int
+    spent: int = 0
+
+    async def read(self, reader: RangeReader, start: int, end: int) -> bytes:
+        if self.spent + (end - start) > self.limit:
+            raise BudgetExceededError(f"reading {end - start} bytes would pass {self.limit}")
+        data = await reader(start, end)
+        self.spent += len(data)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class WeightsScan:
+    path: str
+    format: str  # pytorch-zip | pickle | safetensors | unknown
+    bytes_read: int
+    imports: tuple[ImportedGlobal, ...] = ()
+    #: What is wrong with the file's structure, or why it could not be read far enough.
+    problems: tuple[str, ...] = ()
+    #: Tensor parameters counted from a safetensors header.
+    parameters: int | None = None
+    members: tuple[str, ...] = field(default=())
+
+    @property
+    def verdict(self) -> ImportVerdict:
+        found = {g.verdict for g in self.imports}
+        if ImportVerdict.DANGEROUS in found:
+            return ImportVerdict.DANGEROUS
+        if ImportVerdict.SUSPICIOUS in found or self.problems:
+            return ImportVerdict.SUSPICIOUS
+        return ImportVerdict.SAFE
+
+
+async def scan_weights(path: str, size: int, read: RangeReader, *, limit: int) -> WeightsScan:
+    """The file at ``path`` (``size`` bytes), read through ``read`` within ``limit`` bytes."""
+    budget = Budget(limit)
+    suffix = PurePosixPath(path).suffix.lower()
+    try:
+        if suffix == ".safetensors":
+            return await _safetensors(path, size, read, budget)
+        head = await budget.read(read, 0, min(4, size))
+        if head == _LOCAL:
+            return await _torch_zip(path, size, read, budget)
+        if head[:1] == b"\x80":  # the PROTO opcode: a pickle from its first byte
+            data = await budget.read(read, 0, min(size, budget.limit - budget.spent))
+            scan = scan_pickle(data)
+            problems = (
+                ()
+                if scan.incomplete is None
+                else (f"pickle not read to its end: {scan.incomplete}",)
+            )
+            return WeightsScan(path, "pickle", budget.spent, scan.imports, problems)
+    except BudgetExceededError as exc:
+        return WeightsScan(path, "unknown", budget.spent, problems=(str(exc),))
+    return WeightsScan(path, "unknown", budget.spent)
+
+
+async def _torch_zip(path: str, size: int, read: RangeReader, budget: Budget) -> WeightsScan:
+    tail_start = max(0, size - _TAIL)
+    tail = await budget.read(read, tail_start, size)
+    at = tail.rfind(_EOCD)
+    if at < 0:
+        return WeightsScan(
+            path, "pytorch-zip", budget.spent, problems=("no zip directory at the end",)
+        )
+    cd_size, cd_offset = struct.unpack_from("<II", tail, at + 12)
+    if _ZIP64 in (cd_size, cd_offset):
+        cd_size, cd_offset = await _zip64_directory(tail, at, tail_start, read, budget)
+    if cd_offset + cd_size > size:
+        return WeightsScan(
+            path, "pytorch-zip", budget.spent, problems=("zip directory outside the file",)
+        )
+    directory = await budget.read(read, cd_offset, cd_offset + cd_size)
+    imports: dict[str, ImportedGlobal] = {}
+    problems: list[str] = []
+    members: list[str] = []
+    for name, method, length, local in _entries(directory):
+        members.append(name)
+        if not name.endswith(".pkl"):
+            continue
+        if method != _STORED:
+            problems.append(f"{name} is compressed: not a checkpoint torch writes")
+            continue
+        header = await budget.read(read, local, local + 30)
+        if header[:4] != _LOCAL:
+            problems.append(f"{name}: no local header where the directory points")
+            continue
+        name_length, extra_length = struct.unpack_from("<HH", header, 26)
+        start = local + 30 + name_length + extra_length
+        scan = scan_pickle(await budget.read(read, start, start + length))
+        if scan.incomplete is not None:
+            problems.append(f"{name}: {scan.incomplete}")
+        imports.update({str(g): g for g in scan.imports})
+    if not any(m.endswith("data.pkl") for m in members):
+        problems.append("no data.pkl: not a PyTorch checkpoint")
+    return WeightsScan(
+        path,
+        "pytorch-zip",
+        budget.spent,
+        tuple(imports.values()),
+        tuple(problems),
+        members=tuple(members),
+    )
+
+
+async def _zip64_directory(
+    tail: bytes, eocd: int, tail_start: int, read: RangeReader, budget: Budget
+) -> tuple[int, int]:
+    locator = tail.rfind(_EOCD64_LOCATOR, 0, eocd)
+    if locator < 0:
+        raise BudgetExceededError("a ZIP64 archive without its locator")
+    (record_offset,) = struct.unpack_from("<Q", tail, locator + 8)
+    if record_offset >= tail_start:
+        record = tail[record_offset - tail_start :]
+    else:
+        record = await budget.read(read, record_offset, record_offset + 56)
+    cd_size, cd_offset = struct.unpack_from("<QQ", record, 40)
+    return int(cd_size), int(cd_offset)
+
+
+def _entries(directory: bytes) -> list[tuple[str, int, int, int]]:
+    """(name, compression, compressed size, local header offset) of each member."""
+    found = []
+    at = 0
+    while directory[at : at + 4] == _CENTRAL:
+        (method,) = struct.unpack_from("<H", directory, at + 10)
+        compressed, _ = struct.unpack_from("<II", directory, at + 20)
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", directory, at + 28)
+        (local,) = struct.unpack_from("<I", directory, at + 42)
+        name = directory[at + 46 : at + 46 + name_length].decode("utf-8", "replace")
+        extra = directory[at + 46 + name_length : at + 46 + name_length + extra_length]
+        compressed, local = _zip64_sizes(extra, compressed, local)
+        found.append((name, method, compressed, local))
+        at += 46 + name_length + extra_length + comment_length
+    return found
+
+
+def _zip64_sizes(extra: bytes, compressed: int, local: int) -> tuple[int, int]:
+    """Sizes and offset a ZIP64 extra field carries instead of the 32-bit ones."""
+    at = 0
+    while at + 4 <= len(extra):
+        tag, length = struct.unpack_from("<HH", extra, at)
+        if tag == _ZIP64_EXTRA:
+            values = list(struct.unpack_from(f"<{length // 8}Q", extra, at + 4))
+            if compressed == _ZIP64 and values:  # uncompressed size comes first
+                values.pop(0)
+                compressed = values.pop(0) if values else compressed
+            if local == _ZIP64 and values:
+                local = values[-1]
+        at += 4 + length
+    return compressed, local
+
+
+async def _safetensors(path: str, size: int, read: RangeReader, budget: Budget) -> WeightsScan:
+    if size < _LENGTH_BYTES:
+        return WeightsScan(path, "safetensors", 0, problems=("shorter than its header length",))
+    (length,) = struct.unpack("<Q", await budget.read(read, 0, _LENGTH_BYTES))
+    if _LENGTH_BYTES + length > size:
+        return WeightsScan(
+            path, "safetensors", budget.spent, problems=("header longer than the file",)
+        )
+    try:
+        header = json.loads(await budget.read(read, 8, 8 + length))
+    except ValueError:
+        return WeightsScan(path, "safetensors", budget.spent, problems=("header is not JSON",))
+    problems, parameters = _check_tensors(header, size - 8 - length)
+    return WeightsScan(
+        path, "safetensors", budget.spent, problems=tuple(problems), parameters=parameters
+    )
+
+
+def _check_tensors(header: object, data_size: int) -> tuple[list[str], int]:
+    """Offsets contiguous from 0 to the end of the data; each span fits its dtype and shape."""
+    if not isinstance(header, dict):
+        return ["header is not a JSON object"], 0
+    tensors = [(k, v) for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)]
+    problems: list[str] = []
+    parameters = 0
+    spans = []
+    for name, t in tensors:
+        dtype, shape, offsets = t.get("dtype"), t.get("shape"), t.get("data_offsets")
+        if (
+            dtype not in _DTYPE_BYTES
+            or not isinstance(shape, list)
+            or not isinstance(offsets, list)
+        ):
+            problems.append(f"{name}: unreadable dtype, shape or offsets")
+            continue
+        count = 1
+        for dim in shape:
+            count *= int(dim)
+        begin, end = int(offsets[0]), int(offsets[1])
+        if end - begin != count * _DTYPE_BYTES[dtype]:
+            problems.append(f"{name}: {end - begin} bytes for {dtype} {shape}")
+        parameters += count
+        spans.append((begin, end, name))
+    position = 0
+    for begin, end, name in sorted(spans):
+        if begin != position:
+            problems.append(f"{name}: starts at {begin}, not where the previous ends ({position})")
+        position = max(position, end)
+    if position != data_size:
+        problems.append(f"tensors end at {position}, the data at {data_size}")
+    return problems, parameters
