@@ -68,6 +68,8 @@ class WeightsScan:
     #: Tensor parameters counted from a safetensors header.
     parameters: int | None = None
     members: tuple[str, ...] = field(default=())
+    #: The file needed more than its budget: what it says is only what was read.
+    over_budget: bool = False
 
     @property
     def verdict(self) -> ImportVerdict:
@@ -99,7 +101,7 @@ async def scan_weights(path: str, size: int, read: RangeReader, *, limit: int) -
             )
             return WeightsScan(path, "pickle", budget.spent, scan.imports, problems)
     except BudgetExceededError as exc:
-        return WeightsScan(path, "unknown", budget.spent, problems=(str(exc),))
+        return WeightsScan(path, "unknown", budget.spent, problems=(str(exc),), over_budget=True)
     return WeightsScan(path, "unknown", budget.spent)
 
 

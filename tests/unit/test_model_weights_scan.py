@@ -1,0 +1,62 @@
+"""A model's weight files within one budget: pickled formats first, the worst file decides, and
+files the budget did not reach make the model suspicious rather than safe."""
+
+from __future__ import annotations
+
+import collections
+import io
+import os
+import pickle
+import zipfile
+
+from app.mirror.entities import RepoFile
+from app.safety.imports import ImportVerdict
+from app.safety.service import scan_model_weights
+from app.safety.weights import RangeReader
+
+
+class _Payload:
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.system, ("true",)
+
+
+def _zip(state: object) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps(state, protocol=2))
+    return out.getvalue()
+
+
+def _files(contents: dict[str, bytes]) -> tuple[list[RepoFile], dict[str, RangeReader]]:
+    listed = [RepoFile(path, len(data), None, None) for path, data in contents.items()]
+
+    def reader(data: bytes) -> RangeReader:
+        async def read(start: int, end: int) -> bytes:
+            return data[start:end]
+
+        return read
+
+    return listed, {path: reader(data) for path, data in contents.items()}
+
+
+async def test_the_worst_file_decides_and_card_files_are_not_read() -> None:
+    files, readers = _files(
+        {
+            "config.json": b"{}",
+            "pytorch_model.bin": _zip(collections.OrderedDict(w=bytearray(4))),
+            "extra/evil.pt": _zip({"x": _Payload()}),
+        }
+    )
+    scan = await scan_model_weights(files, readers.__getitem__)
+    assert [f.path for f in scan.files] == ["extra/evil.pt", "pytorch_model.bin"]
+    assert scan.verdict is ImportVerdict.DANGEROUS
+    assert scan.bytes_read > 0
+
+
+async def test_files_past_the_budget_are_listed_unread_and_not_called_safe() -> None:
+    state = collections.OrderedDict(w=bytearray(4))
+    files, readers = _files({"a.bin": _zip(state), "b.bin": _zip(state)})
+    scan = await scan_model_weights(files, readers.__getitem__, model_budget=1, file_budget=1)
+    assert scan.unread == ("b.bin",)
+    assert scan.verdict is ImportVerdict.SUSPICIOUS
+    assert scan.bytes_read <= 1
