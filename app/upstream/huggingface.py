@@ -91,6 +91,31 @@ class HuggingFaceClient:
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
         return self._session.stream(url, self._headers)
 
+    async def read_range(
+        self, repo_id: str, path: str, *, revision: str, start: int, end: int
+    ) -> bytes:
+        """Bytes ``[start, end)`` of a model file, by an HTTP range request (the CDN honours
+        them); never more, even from a server that answers the whole file."""
+        if end <= start:
+            return b""
+        url = hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
+        headers = {**self._headers, "Range": f"bytes={start}-{end - 1}"}
+        async with self._session.stream(url, headers) as body:
+            if body.status == 416:  # noqa: PLR2004 - nothing there: past the end
+                return b""
+            if body.status not in {200, 206}:
+                raise UpstreamError(f"{repo_id}/{path}: the hub answered {body.status}")
+            skip = start if body.status == 200 else 0  # noqa: PLR2004 - Range ignored
+            wanted = end - start
+            data = bytearray()
+            async for chunk in body.chunks:
+                cut = min(skip, len(chunk))
+                skip -= cut
+                data += chunk[cut:]
+                if len(data) >= wanted:
+                    break
+            return bytes(data[:wanted])
+
     def file_url(self, repo_id: str, path: str, *, revision: str) -> str:
         """Where anyone can fetch a model file pinned to ``revision``: the hub's resolve URL."""
         return hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
