@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from app import cursors
 from app.artifacts.entities import Artifact, ArtifactType
 
 
@@ -44,7 +43,7 @@ class AuditEntry:
 
     @property
     def cursor(self) -> str:
-        return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{self.seq}".encode()).decode()
+        return cursors.encode(_CURSOR_KIND, self.seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,20 +52,9 @@ class AuditPage:
     has_next: bool  # older entries remain after the last one
 
 
-_CURSOR_PREFIX = "audit:"
-_MAX_DIGITS = 18  # always fits MongoDB's int64
+_CURSOR_KIND = "audit"
 
 
 def seq_of_cursor(cursor: str) -> int | None:
     """The position an opaque cursor stands for; None when it is not one of ours."""
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeError):
-        return None
-    number = text.removeprefix(_CURSOR_PREFIX)
-    # isdecimal() alone admits non-ASCII digits that int() reads.
-    if number == text or not (number.isascii() and number.isdecimal()):
-        return None
-    if len(number) > _MAX_DIGITS:
-        return None
-    return int(number)
+    return cursors.decode(_CURSOR_KIND, cursor)

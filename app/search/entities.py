@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 
+from app import cursors
 from app.artifacts.entities import Artifact, ArtifactType
 from app.search.errors import InvalidCursorError
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
-_CURSOR_PREFIX = "artifact:"
-_MAX_DIGITS = 18  # ordinals fit a signed 64-bit integer
+_CURSOR_KIND = "artifact"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,18 +61,12 @@ class Page:
 
 
 def encode_cursor(ordinal: int) -> str:
-    """Opaque to clients: they pass it back, they do not build it."""
-    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{ordinal}".encode()).decode().rstrip("=")
+    return cursors.encode(_CURSOR_KIND, ordinal)
 
 
 def decode_cursor(cursor: str) -> int:
     """The ordinal a cursor stands for; anything this registry did not issue is invalid."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeError, ValueError):
-        raise InvalidCursorError from None
-    digits = raw.removeprefix(_CURSOR_PREFIX)
-    # isdecimal() alone would admit non-ASCII digits, which int() reads too.
-    if raw == digits or not (digits.isascii() and digits.isdecimal()) or len(digits) > _MAX_DIGITS:
+    ordinal = cursors.decode(_CURSOR_KIND, cursor)
+    if ordinal is None:
         raise InvalidCursorError
-    return int(digits)
+    return ordinal
