@@ -61,7 +61,9 @@ IngestOutcome = Stored | Rejected | Pending | Failed
 
 # Codes a job ends with (the AppError codes raised while it ran, and the pipeline's own).
 _BAD_SOURCE = frozenset({"validation", "upstream_not_found", "upstream_gated"})
-_UPSTREAM = frozenset({"upstream", "upstream_unavailable", "upstream_rate_limited", "timeout"})
+_UPSTREAM = frozenset(
+    {"upstream", "upstream_unavailable", "upstream_rate_limited", "timeout", "checksum_mismatch"}
+)
 # A worker that died on every try, or a job the queue lost: nothing wrong with the request.
 _BACKEND = frozenset({"backend_unavailable", "queue_unavailable", "worker_crashed", "job_lost"})
 

@@ -191,6 +191,12 @@ async def test_a_checksum_mismatch_fails_the_ingest_and_keeps_nothing(
     assert "model.safetensors" in error["message"]
     assert events[-1]["artifact"] is None
     assert held_blobs(settings) == set()  # the card files copied meanwhile went too
+    # over REST: upstream's fault, a 502 naming the file, not a server error
+    answer = await local.client.post(
+        "/artifact/model", json={"url": f"{HUB}/tiny-bert-corrupt", "name": "corrupt-again"}
+    )
+    assert answer.status_code == 502, answer.text
+    assert "model.safetensors" in answer.json()["detail"]
 
 
 async def test_shared_files_are_stored_once_and_outlive_a_delete(
