@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 
 from app.artifacts.entities import Artifact, ArtifactType, SourceHost, SourceRef
@@ -18,12 +18,7 @@ from app.artifacts.service import ArtifactService, NewArtifact
 from app.artifacts.sources import canonical, parse_source
 from app.audit.entities import AuditAction, AuditedArtifact
 from app.audit.service import AuditService
-from app.errors import (
-    AppError,
-    UpstreamError,
-    UpstreamNotFoundError,
-    UpstreamUnavailableError,
-)
+from app.errors import AppError
 from app.ingest.entities import IngestError, IngestJob, IngestState
 from app.ingest.errors import IngestTimeoutError
 from app.ingest.fetching import FetchedSource, fetch_source
@@ -242,12 +237,8 @@ class IngestPipeline:
             async with self._upstream.session(subject=_subject(source)) as upstream:
                 hub = upstream.hf
 
-                @asynccontextmanager
-                async def open_file(path: str) -> AsyncIterator[AsyncIterator[bytes]]:
-                    async with hub.open_file(source.repo_id, path, revision=revision) as body:
-                        if body.status != 200:  # noqa: PLR2004
-                            raise _download_error(f"{source.repo_id}/{path}", body.status)
-                        yield body.chunks
+                def open_file(path: str) -> AbstractAsyncContextManager[AsyncIterator[bytes]]:
+                    return hub.open_file(source.repo_id, path, revision=revision)
 
                 return await self._mirror.mirror(
                     job.artifact_id,
@@ -327,15 +318,6 @@ class IngestPipeline:
 def _error_of(exc: AppError) -> IngestError:
     existing = exc.existing_id if isinstance(exc, DuplicateSourceError) else None
     return IngestError(exc.code, exc.message, existing_id=existing)
-
-
-def _download_error(what: str, status: int) -> UpstreamError:
-    message = f"{what}: the hub answered {status}"
-    if status == 429 or status >= 500:  # noqa: PLR2004 - still so after the retries: later
-        return UpstreamUnavailableError(message)
-    if status == 404:  # noqa: PLR2004
-        return UpstreamNotFoundError(message)
-    return UpstreamError(message)
 
 
 def _subject(source: SourceRef) -> Subject:

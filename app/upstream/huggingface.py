@@ -7,14 +7,20 @@ typed info objects.
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
 from huggingface_hub import DatasetInfo, ModelInfo, hf_hub_url
 
-from app.errors import UpstreamError, UpstreamGatedError, UpstreamNotFoundError
-from app.upstream.http import Fetched, Streamed
+from app.errors import (
+    UpstreamError,
+    UpstreamGatedError,
+    UpstreamNotFoundError,
+    UpstreamUnavailableError,
+)
+from app.upstream.http import Fetched
 from app.upstream.session import UpstreamSession
 
 #: Commits per page of the hub's commits API (it allows up to 1000; its own clients ask 100).
@@ -84,12 +90,16 @@ class HuggingFaceClient:
         _raise_for_status(fetched, repo_id)
         return fetched.content
 
-    def open_file(
+    @asynccontextmanager
+    async def open_file(
         self, repo_id: str, path: str, *, revision: str
-    ) -> AbstractAsyncContextManager[Streamed]:
-        """A model file's bytes at ``revision``, streamed (from the hub's CDN for large ones)."""
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """A model file's bytes at ``revision``, in chunks (from the hub's CDN for large ones);
+        a refusal raises as for any request to the hub."""
         url = hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
-        return self._session.stream(url, self._headers)
+        async with self._session.stream(url, self._headers) as body:
+            _raise_for_download(body.status, f"{repo_id}/{path}")
+            yield body.chunks
 
     async def read_range(
         self, repo_id: str, path: str, *, revision: str, start: int, end: int
@@ -103,8 +113,7 @@ class HuggingFaceClient:
         async with self._session.stream(url, headers) as body:
             if body.status == 416:  # noqa: PLR2004 - nothing there: past the end
                 return b""
-            if body.status not in {200, 206}:
-                raise UpstreamError(f"{repo_id}/{path}: the hub answered {body.status}")
+            _raise_for_download(body.status, f"{repo_id}/{path}")
             skip = start if body.status == 200 else 0  # noqa: PLR2004 - Range ignored
             wanted = end - start
             data = bytearray()
@@ -138,6 +147,16 @@ class HuggingFaceClient:
 
 def _error_code(fetched: Fetched) -> str | None:
     return fetched.headers.get("x-error-code")
+
+
+def _raise_for_download(status: int, what: str) -> None:
+    """A file's answer, read as a stream: statuses only (its body is the file). One still
+    failing after the retries (429, 5xx) is for the queue to try later."""
+    if 200 <= status < 300:  # noqa: PLR2004
+        return
+    if status == 429 or status >= 500:  # noqa: PLR2004
+        raise UpstreamUnavailableError(f"Hugging Face answered {status} for {what}")
+    _raise_for_status(Fetched(what, status, {}, b""), what)
 
 
 def _raise_for_status(fetched: Fetched, repo_id: str) -> None:
