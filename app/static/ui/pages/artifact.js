@@ -335,7 +335,7 @@ function filesSection(a) {
   const held = a.files.filter((f) => f.held).length;
   return h(
     "section",
-    { "aria-labelledby": "files-heading" },
+    { class: "card", "aria-labelledby": "files-heading" },
     h("h2", { id: "files-heading" }, "Files"),
     h("p", { class: "muted" }, `The registry holds ${held} of ${a.files.length} files (${bytes(a.storedBytes)}).`),
     h(
