@@ -5,9 +5,12 @@ MaskErrors hides from clients (the server log keeps it in full)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.utils.str_converters import to_camel_case
 
 from app.artifacts.errors import DuplicateSourceError
 from app.errors import AppError, BackendUnavailableError
@@ -107,3 +110,16 @@ class RegistryMaskErrors(MaskErrors):
 
 def _replaced(error: GraphQLError) -> bool:
     return should_mask(error) or isinstance(error.original_error, BackendUnavailableError)
+
+
+class ArgumentError(DomainValidation):
+    """A bad argument of a field whose type has no error member (``artifacts`` returns
+    ``ArtifactConnection!``, DESIGN §7): a GraphQL error instead, typed by ``extensions`` the
+    way the ``ValidationError`` object type is: ``{code: "validation", field}``. Still an
+    AppError, so MaskErrors lets its message through (graphql-core copies ``extensions``).
+    """
+
+    def __init__(self, exc: DomainValidation) -> None:
+        field = None if exc.field is None else to_camel_case(exc.field)
+        super().__init__(exc.message, field=field)
+        self.extensions: dict[str, Any] = {"code": exc.code, "field": field}

@@ -7,8 +7,7 @@ import strawberry
 from app.errors import AppError, ValidationError
 from schema.artifacts.payloads import DeletePayload
 from schema.context import GraphQLInfo
-from schema.errors import NotFoundError, UnavailableError, map_error
-from schema.search.queries import SearchValidationError
+from schema.errors import ArgumentError, NotFoundError, UnavailableError, map_error
 
 #: Files one on-demand pass hashes at most.
 MAX_SAMPLE = 100_000
@@ -34,7 +33,7 @@ class ArtifactMutations:
     )
     async def verify_stored_files(self, info: GraphQLInfo, sample: int | None = None) -> FileCheck:
         if sample is not None and not 1 <= sample <= MAX_SAMPLE:
-            raise SearchValidationError(
+            raise ArgumentError(
                 ValidationError(f"sample must be between 1 and {MAX_SAMPLE}", field="sample")
             )
         check = await info.context.services.files.verify(sample)
