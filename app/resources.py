@@ -44,6 +44,7 @@ from app.queue import ArqJobQueue, Heartbeat, RedisWorkerRegistry
 from app.rating.gate import GatePolicy
 from app.rating.metrics.registry import ALL_METRICS
 from app.rating.service import RatingService
+from app.safety.service import ScanBudget
 from app.search.repository import SearchRepository
 from app.search.service import SearchService
 from app.services import Services
@@ -203,7 +204,11 @@ async def _compose_services(resources: Resources) -> Services:
     ingest = IngestService(
         jobs=job_repo,
         artifacts=artifacts,
-        rating=RatingService(ALL_METRICS, metric_timeout=settings.metric_timeout_seconds),
+        rating=RatingService(
+            ALL_METRICS,
+            metric_timeout=settings.metric_timeout_seconds,
+            scan_budget=ScanBudget(settings.scan_model_bytes, settings.scan_file_bytes),
+        ),
         upstream=resources.upstream,
         queue=resources.queue,
         events=resources.events,

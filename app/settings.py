@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.auth.entities import PUBLISHED_ADMIN_PASSWORD
 from app.observability.logs import LogFormat, LogLevel
 from app.rating.gate import DEFAULT_MODES, DEFAULT_REQUIREMENTS, EntryPoint, GateMode
+from app.safety.service import FILE_BUDGET, MODEL_BUDGET
 
 
 class Settings(BaseSettings):
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
     #: Kept for deployments that set it: false turns every entry point's mode to off.
     gate_enabled: bool = True
     metric_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: Bytes the weights_safety check reads of one model's weight files by range requests, all
+    #: files together and each file (app/safety): headers and pickles, never the tensors.
+    scan_model_bytes: int = Field(default=MODEL_BUDGET, ge=0)
+    scan_file_bytes: int = Field(default=FILE_BUDGET, ge=0)
     #: Concurrent requests to one upstream host, across all ingests of a process.
     upstream_max_concurrency_per_host: int = Field(default=100, ge=1)
 

@@ -42,7 +42,10 @@ def gate_event(
 
 
 def rejection_summary(decision: GateDecision) -> str:
-    parts = [f"{f.metric} {f.score:.2f} < {f.required:.2f}" for f in decision.failures]
+    parts = [
+        f"{f.metric} {f.score:.2f} < {f.required:.2f}" + (f" ({f.detail})" if f.detail else "")
+        for f in decision.failures
+    ]
     return "rejected by the quality gate: " + "; ".join(parts)
 
 

@@ -37,7 +37,7 @@ from app.mirror.service import MirrorService
 from app.outages import outage
 from app.ports import EventBus
 from app.rating.entities import GateDecision, Rating
-from app.rating.gate import GateMode, GatePolicy
+from app.rating.gate import GatePolicy
 from app.rating.service import RatingService, Scored
 from app.upstream.clients import Upstream, UpstreamView
 from app.upstream.session import Subject
@@ -263,7 +263,7 @@ class IngestPipeline:
             net_score=rating.net_score,
             mode=job.gate_mode,
         )
-        refused = not decision.passed and job.gate_mode is GateMode.ENFORCE
+        refused = job.gate_mode.refuses(decision)
         event = gate_event(
             job_id=job.id,
             url=job.url,

@@ -18,8 +18,11 @@ from typing import Any, TypeVar
 from huggingface_hub import DatasetInfo, ModelInfo
 
 from app.errors import UpstreamError, UpstreamGatedError, UpstreamNotFoundError
+from app.mirror.entities import RepoFile
 from app.rating.cards import Card, parse_card
 from app.rating.links import ParentLink, linked_code_repo, linked_datasets, parent_links
+from app.safety.service import ModelWeightsScan, ScanBudget, scan_model_weights
+from app.safety.weights import RangeReader
 from app.upstream.cache import is_commit_id
 from app.upstream.clients import UpstreamView
 
@@ -92,8 +95,10 @@ class ScoringContext:
         upstream: UpstreamView,
         parents: ParentLookup,
         linked_cards: LinkedCards | None = None,
+        scan_budget: ScanBudget | None = None,
     ) -> None:
         self.model_id = model_id
+        self._scan_budget = scan_budget or ScanBudget()
         self.upstream = upstream
         self._lookup_parents = parents
         self._linked_cards = LinkedCards() if linked_cards is None else linked_cards
@@ -185,6 +190,29 @@ class ScoringContext:
 
     async def file_names(self) -> list[str]:
         return [s.rfilename for s in (await self.info()).siblings or []]
+
+    async def weights_scan(self) -> ModelWeightsScan:
+        """The model's weight files inspected by byte ranges at the scored revision, within
+        the scan budget (app.safety): never downloaded, never unpickled."""
+
+        async def scan() -> ModelWeightsScan:
+            revision = await self.revision()
+            files = [
+                RepoFile(s.rfilename, s.size or 0, None, None)
+                for s in (await self.info()).siblings or []
+            ]
+
+            def reader(path: str) -> RangeReader:
+                async def read(start: int, end: int) -> bytes:
+                    return await self.upstream.hf.read_range(
+                        self.model_id, path, revision=revision, start=start, end=end
+                    )
+
+                return read
+
+            return await scan_model_weights(files, reader, self._scan_budget)
+
+        return await self._once("weights_scan", scan)
 
     async def config(self) -> dict[str, Any] | None:
         async def fetch() -> dict[str, Any] | None:

@@ -70,6 +70,8 @@ class GateFailure:
     metric: str
     score: float
     required: float
+    #: What the metric found, where the numbers alone do not say (the file and the import).
+    detail: str = ""
 
     @property
     def gap(self) -> float:
@@ -83,6 +85,8 @@ class GateDecision:
     threshold: float
     failures: tuple[GateFailure, ...]
     skipped: tuple[str, ...]
+    #: A failure no gate mode but off lets through: weights whose loading would run code.
+    blocking: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,8 +94,15 @@ class GateDecision:
             "policy_version": self.policy_version,
             "threshold": self.threshold,
             "skipped": list(self.skipped),
+            "blocking": self.blocking,
             "failures": [
-                {"metric": f.metric, "score": f.score, "required": f.required, "gap": f.gap}
+                {
+                    "metric": f.metric,
+                    "score": f.score,
+                    "required": f.required,
+                    "gap": f.gap,
+                    "detail": f.detail,
+                }
                 for f in self.failures
             ],
         }
@@ -103,8 +114,11 @@ class GateDecision:
             policy_version=d["policy_version"],
             threshold=float(d["threshold"]),
             skipped=tuple(d.get("skipped") or ()),
+            blocking=bool(d.get("blocking", False)),  # decisions made before it existed: none
             failures=tuple(
-                GateFailure(f["metric"], float(f["score"]), float(f["required"]))
+                GateFailure(
+                    f["metric"], float(f["score"]), float(f["required"]), str(f.get("detail", ""))
+                )
                 for f in d.get("failures") or ()
             ),
         )

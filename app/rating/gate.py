@@ -7,6 +7,11 @@ metric to the score it must reach, and the key ``"*"`` sets one for every metric
 (seed 000's "every metric >= 0.5" is ``{"*": 0.5}``). Per-metric requirements skip metrics
 that do not apply and the ``ignored`` ones; size_score counts by its best device.
 
+Whatever the policy, weights whose loading would run code (``weights_safety`` finds a dangerous
+import) fail it, and that failure is *blocking*: every mode but off refuses the model, so it is
+never stored as if trusted. Suspicious weights score 0.5: a policy that requires
+``weights_safety`` 1.0 refuses them too.
+
 The policy's version is a digest of its content, so every decision names exactly the rules
 it used. Each entry point has a :class:`GateMode` that says what a failing decision does.
 """
@@ -23,6 +28,10 @@ from types import MappingProxyType
 from app.rating.entities import GateDecision, GateFailure, MetricScore
 from app.rating.net import net_score as weighted_net_score
 
+#: The check whose dangerous verdict (score 0) refuses a model in every mode but off, and the
+#: score it must pass (app.rating.metrics.weights_safety: suspicious is 0.5).
+SAFETY_CHECK = "weights_safety"
+SAFETY_REQUIRED = 0.5
 #: Metrics the gate judges by their best part (size_score: the best device).
 BEST_PART_COUNTS = frozenset({"size_score"})
 #: The requirement key that stands for every metric not named on its own.
@@ -38,8 +47,14 @@ class GateMode(StrEnum):
     """What a decision does at an entry point. Every mode decides, records and publishes."""
 
     ENFORCE = "enforce"  # a failing model is not stored; its job ends FAILED(gate_rejected)
-    AUDIT = "audit"  # the model is stored whatever the decision, which is kept on its rating
-    OFF = "off"  # as audit: the decision is informative only
+    AUDIT = "audit"  # the model is stored unless the failure is blocking; the decision is kept
+    OFF = "off"  # the model is stored whatever the decision, which is informative only
+
+    def refuses(self, decision: GateDecision) -> bool:
+        """Whether a model with ``decision`` is refused at an entry point in this mode."""
+        if decision.passed or self is GateMode.OFF:
+            return False
+        return self is GateMode.ENFORCE or decision.blocking
 
 
 class EntryPoint(StrEnum):
@@ -95,7 +110,12 @@ class GatePolicy:
         net = weighted_net_score(scores) if net_score is None else net_score
         failures: list[GateFailure] = []
         skipped: list[str] = []
+        blocking = False
         for s in scores:
+            if _dangerous(s):  # whatever the requirements: no policy trusts running code
+                failures.append(GateFailure(s.name, s.score, SAFETY_REQUIRED, s.explanation))
+                blocking = True
+                continue
             if s.name in self.ignored or not s.applicable or s.score < 0:
                 skipped.append(s.name)  # left out of the decision
                 continue
@@ -106,7 +126,8 @@ class GatePolicy:
                 max(s.breakdown.values()) if s.name in BEST_PART_COUNTS and s.breakdown else s.score
             )
             if value < required:
-                failures.append(GateFailure(s.name, round(value, 4), required))
+                detail = s.explanation if s.name == SAFETY_CHECK else ""
+                failures.append(GateFailure(s.name, round(value, 4), required, detail))
         if net < self.threshold:
             failures.append(GateFailure(NET_SCORE, round(net, 4), self.threshold))
         return GateDecision(
@@ -115,4 +136,10 @@ class GatePolicy:
             threshold=self.threshold,
             failures=tuple(failures),
             skipped=tuple(skipped),
+            blocking=blocking,
         )
+
+
+def _dangerous(s: MetricScore) -> bool:
+    """A weights scan that found imports that run code (not one that failed to run)."""
+    return s.name == SAFETY_CHECK and s.applicable and s.error is None and s.score < SAFETY_REQUIRED

@@ -12,6 +12,7 @@ from app.rating.engine import OnResult, score_all
 from app.rating.entities import Rating
 from app.rating.metrics.base import Metric
 from app.rating.net import WEIGHTS, WEIGHTS_VERSION, net_score
+from app.safety.service import ScanBudget
 from app.upstream.clients import UpstreamView
 
 #: 2.0: applicability with reasons, hub-history bus_factor, size and claims calibration.
@@ -37,9 +38,11 @@ class RatingService:
         metrics: Sequence[Metric],
         *,
         metric_timeout: float,
+        scan_budget: ScanBudget | None = None,
     ) -> None:
         self._metrics = tuple(metrics)
         self._metric_timeout = metric_timeout
+        self._scan_budget = scan_budget
         self._linked_cards = LinkedCards()
 
     async def score(
@@ -49,7 +52,7 @@ class RatingService:
         lookup: ParentLookup,
         on_result: OnResult | None = None,
     ) -> Scored:
-        ctx = ScoringContext(model_id, upstream, lookup, self._linked_cards)
+        ctx = ScoringContext(model_id, upstream, lookup, self._linked_cards, self._scan_budget)
         scores = await score_all(
             ctx, self._metrics, metric_timeout=self._metric_timeout, on_result=on_result
         )

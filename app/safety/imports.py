@@ -20,8 +20,22 @@ class ImportVerdict(StrEnum):
     DANGEROUS = "dangerous"
 
 
-#: Modules every name of which is safe to import while unpickling a checkpoint.
-_SAFE_MODULES = frozenset({"torch._utils", "numpy.core.multiarray", "_codecs"})
+#: Modules every name of which is safe to import while unpickling a checkpoint. The
+#: ``transformers`` ones hold the dataclasses and enums ``Trainer`` saves as
+#: ``training_args.bin`` beside a fine-tune's weights.
+_SAFE_MODULES = frozenset(
+    {
+        "torch._utils",
+        "numpy.core.multiarray",
+        "numpy._core.multiarray",
+        "_codecs",
+        "transformers.training_args",
+        "transformers.training_args_seq2seq",
+        "transformers.trainer_utils",
+        "transformers.utils.generic",
+        "transformers.debug_utils",
+    }
+)
 #: Within ``torch``, what loads or builds code is not a tensor's business.
 _TORCH_RISKY_NAMES = frozenset({"load", "save", "compile", "hub", "jit", "package"})
 _TORCH_RISKY_MODULES = ("torch.hub", "torch.jit", "torch.package", "torch.utils.cpp_extension")
@@ -45,6 +59,8 @@ _SAFE_GLOBALS = frozenset(
         "numpy.ndarray",
         "numpy.core.multiarray._reconstruct",
         "numpy.core.multiarray.scalar",
+        "numpy._core.multiarray._reconstruct",
+        "numpy._core.multiarray.scalar",
     }
 )
 #: Modules any name of which runs code, reaches the system or the network.

@@ -6,15 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from app.errors import AppError
 from app.mirror.entities import FilePart, RepoFile, part_of
 from app.safety.imports import ImportVerdict
-from app.safety.weights import RangeReader, WeightsScan, scan_weights
+from app.safety.weights import PICKLED_SUFFIXES, RangeReader, WeightsScan, scan_weights
 
-#: Bytes read per model, all files together, and per file.
+#: Bytes read per model, all files together, and per file (settings TMR_SCAN_*_BYTES).
 MODEL_BUDGET = 4 * 1024 * 1024
 FILE_BUDGET = 1024 * 1024
-#: Formats whose bytes can import code when loaded; a model with only safetensors says so.
-_PICKLED = frozenset({".bin", ".pt", ".pth", ".ckpt", ".pkl"})
+
+
+@dataclass(frozen=True, slots=True)
+class ScanBudget:
+    """What inspecting one model's weights may read: all its files together, and each one."""
+
+    model_bytes: int = MODEL_BUDGET
+    file_bytes: int = FILE_BUDGET
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,30 +43,55 @@ class ModelWeightsScan:
             return ImportVerdict.SUSPICIOUS
         return ImportVerdict.SAFE
 
+    @property
+    def pickled(self) -> bool:
+        """Whether any weight file is in a format whose loading unpickles."""
+        return any(pickled(f.path) for f in self.files) or any(pickled(p) for p in self.unread)
+
+    def checked_parameters(self) -> dict[str, int] | None:
+        """Parameters per dtype in the model's root-level safetensors files, from headers read
+        whole and found sound; None when there are none or any could not be checked."""
+        root = [f for f in self.files if f.format == "safetensors" and "/" not in f.path]
+        unread = [p for p in self.unread if p.endswith(".safetensors") and "/" not in p]
+        if not root or unread or any(f.problems or f.over_budget for f in root):
+            return None
+        counts: dict[str, int] = {}
+        for f in root:
+            for dtype, n in f.dtypes:
+                counts[dtype] = counts.get(dtype, 0) + n
+        return counts
+
 
 def pickled(path: str) -> bool:
-    return any(path.lower().endswith(s) for s in _PICKLED)
+    return any(path.lower().endswith(s) for s in PICKLED_SUFFIXES)
 
 
 async def scan_model_weights(
     files: Sequence[RepoFile],
     reader_for: Callable[[str], RangeReader],
-    *,
-    model_budget: int = MODEL_BUDGET,
-    file_budget: int = FILE_BUDGET,
+    budget: ScanBudget | None = None,
 ) -> ModelWeightsScan:
-    """Pickled formats first (they can run code), then the others, until the budget is spent."""
-    weights = [f for f in files if part_of(f.path) is FilePart.WEIGHTS]
+    """Pickled formats first (they can run code), then the others, until the budget is spent.
+    A file upstream refuses or no longer has is named as unreadable; an outage is raised, since
+    it says nothing about the file."""
+    budget = budget or ScanBudget()
+    weights = [f for f in files if part_of(f.path) is FilePart.WEIGHTS and f.size > 0]
     weights.sort(key=lambda f: (not pickled(f.path), f.path))
     scans: list[WeightsScan] = []
     unread: list[str] = []
-    left = model_budget
+    left = budget.model_bytes
     for f in weights:
         if left <= 0:
             unread.append(f.path)
             continue
-        scan = await scan_weights(f.path, f.size, reader_for(f.path), limit=min(file_budget, left))
+        limit = min(budget.file_bytes, left)
+        try:
+            scan = await scan_weights(f.path, f.size, reader_for(f.path), limit=limit)
+        except AppError as exc:
+            if exc.retryable:
+                raise
+            scan = WeightsScan(f.path, "unknown", 0, problems=(f"not readable: {exc.message}",))
         scans.append(scan)
         # a file stopped by what the model had left (not by its own bound) spends the rest
-        left = 0 if scan.over_budget and left <= file_budget else left - scan.bytes_read
+        left = 0 if scan.over_budget and left <= budget.file_bytes else left - scan.bytes_read
     return ModelWeightsScan(tuple(scans), tuple(unread))

@@ -7,10 +7,12 @@ few hundred KB."""
 from __future__ import annotations
 
 import json
+import math
 import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TypeGuard
 
 from app.safety.imports import ImportVerdict
 from app.safety.pickles import ImportedGlobal, scan_pickle
@@ -22,8 +24,10 @@ _EOCD = b"PK\x05\x06"
 _EOCD64_LOCATOR = b"PK\x06\x07"
 _CENTRAL = b"PK\x01\x02"
 _LOCAL = b"PK\x03\x04"
-#: The end-of-central-directory record (22 bytes) and the longest comment it may carry.
+#: The end-of-central-directory record (22 bytes) and the longest comment it may carry; first
+#: a short tail, which holds the record (and ZIP64's locator and record) when there is no comment.
 _TAIL = 22 + 0xFFFF
+_SHORT_TAIL = 1024
 _STORED = 0
 #: A 32-bit field that says "see the ZIP64 record".
 _ZIP64 = 0xFFFFFFFF
@@ -65,8 +69,9 @@ class WeightsScan:
     imports: tuple[ImportedGlobal, ...] = ()
     #: What is wrong with the file's structure, or why it could not be read far enough.
     problems: tuple[str, ...] = ()
-    #: Tensor parameters counted from a safetensors header.
+    #: Tensor parameters counted from a safetensors header, and per dtype.
     parameters: int | None = None
+    dtypes: tuple[tuple[str, int], ...] = ()
     members: tuple[str, ...] = field(default=())
     #: The file needed more than its budget: what it says is only what was read.
     over_budget: bool = False
@@ -81,34 +86,89 @@ class WeightsScan:
         return ImportVerdict.SAFE
 
 
+#: Formats whose loading unpickles: their imports are what is checked.
+PICKLED_SUFFIXES = frozenset({".bin", ".pt", ".pth", ".ckpt", ".pkl"})
+_GGUF = b"GGUF"
+_GGUF_VERSIONS = frozenset({1, 2, 3})
+#: The smallest a GGUF tensor description or metadata pair can be: a name (8-byte length and at
+#: least one byte) and its type; counts that could not fit in the file are not believed.
+_GGUF_MIN_ENTRY = 13
+#: An ONNX model is a protobuf ModelProto whose first field is ``ir_version`` (field 1, varint).
+_ONNX_IR_TAG = 0x08
+_ONNX_MAX_IR_VERSION = 64
+
+
 async def scan_weights(path: str, size: int, read: RangeReader, *, limit: int) -> WeightsScan:
-    """The file at ``path`` (``size`` bytes), read through ``read`` within ``limit`` bytes."""
-    budget = Budget(limit)
+    """The file at ``path`` (``size`` bytes), read through ``read`` within ``limit`` bytes.
+    Formats with nothing checked here (HDF5, msgpack, ...) are not read at all."""
     suffix = PurePosixPath(path).suffix.lower()
+    inspect = _INSPECTORS.get(suffix, _pickled if suffix in PICKLED_SUFFIXES else None)
+    if inspect is None:
+        return WeightsScan(path, "not inspected", 0)
+    budget = Budget(limit)
     try:
-        if suffix == ".safetensors":
-            return await _safetensors(path, size, read, budget)
-        head = await budget.read(read, 0, min(4, size))
-        if head == _LOCAL:
-            return await _torch_zip(path, size, read, budget)
-        if head[:1] == b"\x80":  # the PROTO opcode: a pickle from its first byte
-            data = await budget.read(read, 0, min(size, budget.limit - budget.spent))
-            scan = scan_pickle(data)
-            problems = (
-                ()
-                if scan.incomplete is None
-                else (f"pickle not read to its end: {scan.incomplete}",)
-            )
-            return WeightsScan(path, "pickle", budget.spent, scan.imports, problems)
+        return await inspect(path, size, read, budget)
     except BudgetExceededError as exc:
         return WeightsScan(path, "unknown", budget.spent, problems=(str(exc),), over_budget=True)
-    return WeightsScan(path, "unknown", budget.spent)
+
+
+async def _pickled(path: str, size: int, read: RangeReader, budget: Budget) -> WeightsScan:
+    head = await budget.read(read, 0, min(4, size))
+    if head == _LOCAL:
+        return await _torch_zip(path, size, read, budget)
+    if head[:1] != b"\x80":  # the PROTO opcode: a pickle from its first byte
+        # Neither a zip nor a pickle: torch.load would not take it, nor would anything run.
+        return WeightsScan(
+            path, "unknown", budget.spent, problems=("neither a zip checkpoint nor a pickle",)
+        )
+    data = await budget.read(read, 0, min(size, budget.limit - budget.spent))
+    scan = scan_pickle(data)
+    problems = (
+        () if scan.incomplete is None else (f"pickle not read to its end: {scan.incomplete}",)
+    )
+    return WeightsScan(path, "pickle", budget.spent, scan.imports, problems)
+
+
+async def _gguf(path: str, size: int, read: RangeReader, budget: Budget) -> WeightsScan:
+    """Magic, version, and tensor and metadata counts that fit in the file."""
+    header = await budget.read(read, 0, min(24, size))
+    if len(header) < 24 or header[:4] != _GGUF:  # noqa: PLR2004 - the fixed header
+        return WeightsScan(path, "gguf", budget.spent, problems=("no GGUF magic",))
+    (version,) = struct.unpack_from("<I", header, 4)
+    if version not in _GGUF_VERSIONS:
+        return WeightsScan(
+            path, "gguf", budget.spent, problems=(f"unknown GGUF version {version}",)
+        )
+    if version == 1:  # 32-bit counts
+        tensors, pairs = struct.unpack_from("<II", header, 8)
+    else:
+        tensors, pairs = struct.unpack_from("<QQ", header, 8)
+    problems: tuple[str, ...] = ()
+    if (tensors + pairs) * _GGUF_MIN_ENTRY > size:
+        problems = (f"{tensors} tensors and {pairs} metadata entries cannot fit in {size} bytes",)
+    return WeightsScan(path, "gguf", budget.spent, problems=problems)
+
+
+async def _onnx(path: str, size: int, read: RangeReader, budget: Budget) -> WeightsScan:
+    """An ONNX model starts with its IR version: a varint field 1 of a small number."""
+    head = await budget.read(read, 0, min(11, size))
+    if len(head) < 2 or head[0] != _ONNX_IR_TAG:  # noqa: PLR2004 - a tag and a value
+        return WeightsScan(
+            path, "onnx", budget.spent, problems=("does not start with an IR version",)
+        )
+    version, shift = 0, 0
+    for byte in head[1:]:
+        version |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    if not 1 <= version <= _ONNX_MAX_IR_VERSION:
+        return WeightsScan(path, "onnx", budget.spent, problems=(f"IR version {version}",))
+    return WeightsScan(path, "onnx", budget.spent)
 
 
 async def _torch_zip(path: str, size: int, read: RangeReader, budget: Budget) -> WeightsScan:
-    tail_start = max(0, size - _TAIL)
-    tail = await budget.read(read, tail_start, size)
-    at = tail.rfind(_EOCD)
+    tail_start, tail, at = await _end_record(size, read, budget)
     if at < 0:
         return WeightsScan(
             path, "pytorch-zip", budget.spent, problems=("no zip directory at the end",)
@@ -151,6 +211,18 @@ async def _torch_zip(path: str, size: int, read: RangeReader, budget: Budget) ->
         tuple(problems),
         members=tuple(members),
     )
+
+
+async def _end_record(size: int, read: RangeReader, budget: Budget) -> tuple[int, bytes, int]:
+    """Where the file's tail starts, the tail, and where the end record is in it (-1: none)."""
+    tail_start = max(0, size - _SHORT_TAIL)
+    tail = await budget.read(read, tail_start, size)
+    at = tail.rfind(_EOCD)
+    if at < 0 and tail_start > 0:  # a comment pushed the record further up
+        tail_start = max(0, size - _TAIL)
+        tail = await budget.read(read, tail_start, size)
+        at = tail.rfind(_EOCD)
+    return tail_start, tail, at
 
 
 async def _zip64_directory(
@@ -213,36 +285,40 @@ async def _safetensors(path: str, size: int, read: RangeReader, budget: Budget) 
         header = json.loads(await budget.read(read, 8, 8 + length))
     except ValueError:
         return WeightsScan(path, "safetensors", budget.spent, problems=("header is not JSON",))
-    problems, parameters = _check_tensors(header, size - 8 - length)
+    problems, dtypes = _check_tensors(header, size - 8 - length)
     return WeightsScan(
-        path, "safetensors", budget.spent, problems=tuple(problems), parameters=parameters
+        path,
+        "safetensors",
+        budget.spent,
+        problems=tuple(problems),
+        parameters=sum(dtypes.values()),
+        dtypes=tuple(sorted(dtypes.items())),
     )
 
 
-def _check_tensors(header: object, data_size: int) -> tuple[list[str], int]:
+def _check_tensors(header: object, data_size: int) -> tuple[list[str], dict[str, int]]:
     """Offsets contiguous from 0 to the end of the data; each span fits its dtype and shape."""
     if not isinstance(header, dict):
-        return ["header is not a JSON object"], 0
+        return ["header is not a JSON object"], {}
     tensors = [(k, v) for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)]
     problems: list[str] = []
-    parameters = 0
+    dtypes: dict[str, int] = {}
     spans = []
     for name, t in tensors:
         dtype, shape, offsets = t.get("dtype"), t.get("shape"), t.get("data_offsets")
         if (
             dtype not in _DTYPE_BYTES
-            or not isinstance(shape, list)
-            or not isinstance(offsets, list)
+            or not _naturals(shape)
+            or not _naturals(offsets)
+            or len(offsets) != 2  # noqa: PLR2004 - begin and end
         ):
             problems.append(f"{name}: unreadable dtype, shape or offsets")
             continue
-        count = 1
-        for dim in shape:
-            count *= int(dim)
-        begin, end = int(offsets[0]), int(offsets[1])
+        count = math.prod(shape)
+        begin, end = offsets
         if end - begin != count * _DTYPE_BYTES[dtype]:
             problems.append(f"{name}: {end - begin} bytes for {dtype} {shape}")
-        parameters += count
+        dtypes[dtype] = dtypes.get(dtype, 0) + count
         spans.append((begin, end, name))
     position = 0
     for begin, end, name in sorted(spans):
@@ -251,4 +327,14 @@ def _check_tensors(header: object, data_size: int) -> tuple[list[str], int]:
         position = max(position, end)
     if position != data_size:
         problems.append(f"tensors end at {position}, the data at {data_size}")
-    return problems, parameters
+    return problems, dtypes
+
+
+Inspector = Callable[[str, int, RangeReader, Budget], Awaitable[WeightsScan]]
+_INSPECTORS: dict[str, Inspector] = {".safetensors": _safetensors, ".gguf": _gguf, ".onnx": _onnx}
+
+
+def _naturals(value: object) -> TypeGuard[list[int]]:
+    return isinstance(value, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value
+    )

@@ -65,6 +65,10 @@ class GateFailure:
     score: float
     required: float
     gap: float
+    detail: str = strawberry.field(
+        description="What the check found where its score alone does not say: for "
+        "weights_safety, the file and the import that would run code."
+    )
 
 
 @strawberry.type(description="The quality gate's decision and the policy it applied.")
@@ -74,6 +78,10 @@ class GateDecision:
     threshold: float
     failures: list[GateFailure]
     skipped: list[str]
+    blocking: bool = strawberry.field(
+        description="A failure every gate mode but off refuses: weights whose loading would "
+        "run code. Such a model is never stored."
+    )
 
     @classmethod
     def from_entity(cls, g: GateDecisionEntity) -> GateDecision:
@@ -82,10 +90,13 @@ class GateDecision:
             policy_version=g.policy_version,
             threshold=g.threshold,
             failures=[
-                GateFailure(metric=f.metric, score=f.score, required=f.required, gap=f.gap)
+                GateFailure(
+                    metric=f.metric, score=f.score, required=f.required, gap=f.gap, detail=f.detail
+                )
                 for f in g.failures
             ],
             skipped=list(g.skipped),
+            blocking=g.blocking,
         )
 
 

@@ -10,8 +10,8 @@ from app.upstream.clients import Upstream, UpstreamConfig
 from app.upstream.http import RetryPolicy, open_upstream_http
 from tests.fakehub import FakeHub
 
-#: The metrics every model rating holds, as DESIGN §5 names them (stated here, not read
-#: from the code under test).
+#: The metrics every model rating holds, as DESIGN §5 names them, and the weights_safety
+#: check (stated here, not read from the code under test).
 METRICS = {
     "ramp_up_time",
     "bus_factor",
@@ -24,6 +24,7 @@ METRICS = {
     "reproducibility",
     "reviewedness",
     "tree_score",
+    "weights_safety",
 }
 
 

@@ -11,7 +11,7 @@ import zipfile
 
 from app.mirror.entities import RepoFile
 from app.safety.imports import ImportVerdict
-from app.safety.service import scan_model_weights
+from app.safety.service import ScanBudget, scan_model_weights
 from app.safety.weights import RangeReader
 
 
@@ -56,7 +56,9 @@ async def test_the_worst_file_decides_and_card_files_are_not_read() -> None:
 async def test_files_past_the_budget_are_listed_unread_and_not_called_safe() -> None:
     state = collections.OrderedDict(w=bytearray(4))
     files, readers = _files({"a.bin": _zip(state), "b.bin": _zip(state)})
-    scan = await scan_model_weights(files, readers.__getitem__, model_budget=1, file_budget=1)
+    scan = await scan_model_weights(
+        files, readers.__getitem__, ScanBudget(model_bytes=1, file_bytes=1)
+    )
     assert scan.unread == ("b.bin",)
     assert scan.verdict is ImportVerdict.SUSPICIOUS
     assert scan.bytes_read <= 1

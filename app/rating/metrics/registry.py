@@ -13,6 +13,7 @@ from app.rating.metrics import (
     reviewedness,
     size_score,
     tree_score,
+    weights_safety,
 )
 from app.rating.metrics import license as license_metric
 from app.rating.metrics.base import Metric
@@ -29,4 +30,5 @@ ALL_METRICS: tuple[Metric, ...] = (
     reproducibility.METRIC,
     reviewedness.METRIC,
     tree_score.METRIC,
+    weights_safety.METRIC,
 )

@@ -1,6 +1,8 @@
 """size_score: how well the model's weights fit each target device.
 
-Weight bytes ``w``: the safetensors parameter counts x dtype size (F64/I64/U64 8, F32/I32/U32 4,
+Weight bytes ``w``: the safetensors parameter counts (from the files' own headers, read by the
+weights scan, when every root-level safetensors file was read and sound; else the hub's listed
+counts) x dtype size (F64/I64/U64 8, F32/I32/U32 4,
 F16/BF16/I16/U16 2, I8/U8/F8/BOOL 1; an unknown dtype counts 4), else the sizes of the weight
 files of one format (see :func:`weight_files`). Each device has a half-score size ``h``, the
 weight size at which it scores 0.5:
@@ -137,6 +139,17 @@ def score_size(weights: Weights | None) -> Measured:
     )
 
 
+def _checked_source(source: str, checked: Mapping[str, int], listed: Mapping[str, int]) -> str:
+    """Where the figure comes from: the files' own headers, read by the weights scan, and how
+    the hub's listed count compares."""
+    source = source.replace("safetensors:", "safetensors headers:", 1)
+    if not listed:
+        return source + " (the hub lists no count)"
+    if sum(listed.values()) == sum(checked.values()):
+        return source + " (agrees with the hub's count)"
+    return source + f" (the hub lists {sum(listed.values()):,}; the headers are counted)"
+
+
 def _count(n: int) -> str:
     for scale, unit in ((10**9, "B"), (10**6, "M"), (10**3, "K")):
         if n >= scale:
@@ -153,7 +166,11 @@ def _size(n: float) -> str:
 
 async def compute(ctx: ScoringContext) -> Measured:
     info = await ctx.info()
-    weights = from_parameters(info.safetensors.parameters) if info.safetensors else None
+    listed = dict(info.safetensors.parameters) if info.safetensors else {}
+    checked = (await ctx.weights_scan()).checked_parameters()
+    weights = from_parameters(checked or listed)
+    if weights is not None and checked:
+        weights = Weights(weights.bytes, _checked_source(weights.source, checked, listed))
     if weights is None:
         weights = weight_files([(s.rfilename, s.size) for s in info.siblings or []])
     return score_size(weights)
