@@ -3,7 +3,7 @@
 One server answers both: paths under `/repos/` and `/repositories/` are GitHub's, everything
 else is the Hugging Face Hub's, so `FakeHub.url` is both the HF endpoint and the GitHub API
 base URL. Tests can slow it down (`latency`), make it fail (`inject_fault`) and inspect what
-it was asked (`requests`, `count`).
+it was asked (`requests`, `count`) and how many body bytes it sent (`served_bytes`).
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ class _Service(Protocol):
 class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests: list[RecordedRequest] = field(default_factory=list)
+    # Body bytes sent, per request path (percent-decoded, as `requests` records it).
+    sent: dict[str, int] = field(default_factory=dict)
     faults: list[_Fault] = field(default_factory=list)
     connections: set[socket.socket] = field(default_factory=set)
 
@@ -143,8 +145,18 @@ class FakeHub:
             return list(self._state.requests)
 
     def clear_requests(self) -> None:
+        """Forget the requests so far and the bytes served for them."""
         with self._state.lock:
             self._state.requests.clear()
+            self._state.sent.clear()
+
+    def served_bytes(self, path_prefix: str = "") -> int:
+        """Body bytes sent (both origins, every status; not headers, not chunk framing) for
+        requests whose path starts with `path_prefix`, since the start or `clear_requests()`.
+        CDN paths are `/cdn-lfs/{sha256}`. Bytes are counted as they are handed to the socket,
+        so a client that has read an answer finds them counted."""
+        with self._state.lock:
+            return sum(n for p, n in self._state.sent.items() if p.startswith(path_prefix))
 
     def count(self, path: str) -> int:
         with self._state.lock:
@@ -197,6 +209,10 @@ class FakeHub:
     def _record(self, recorded: RecordedRequest) -> None:
         with self._state.lock:
             self._state.requests.append(recorded)
+
+    def _count_sent(self, path: str, size: int) -> None:
+        with self._state.lock:
+            self._state.sent[path] = self._state.sent.get(path, 0) + size
 
     def _take_fault(self, path: str) -> _Fault | None:
         with self._state.lock:
@@ -304,7 +320,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=parse_qs(split.query, keep_blank_values=True),
             headers=recorded.headers,
         )
-        self._send(self.hub._answer(req, recorded.path), send_body=send_body)
+        self._send(self.hub._answer(req, recorded.path), recorded.path, send_body=send_body)
 
     def _not_allowed(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -312,7 +328,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._record(split.path, split.query)
         body = b'{"error":"Method Not Allowed"}'
         reply = Reply(405, body, {"Content-Type": "application/json", "Allow": "GET, HEAD"})
-        self._send(reply, send_body=True)
+        self._send(reply, unquote(split.path), send_body=True)
 
     def _record(self, raw_path: str, query: str) -> RecordedRequest:
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -320,7 +336,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.hub._record(recorded)
         return recorded
 
-    def _send(self, reply: Reply, *, send_body: bool) -> None:
+    def _send(self, reply: Reply, path: str, *, send_body: bool) -> None:
         self.send_response(reply.status)
         for name, value in _headers(reply):
             self.send_header(name, value)
@@ -328,12 +344,21 @@ class _Handler(BaseHTTPRequestHandler):
         if not send_body:
             return
         if reply.headers.get(_CHUNKED[0]) != _CHUNKED[1]:
-            self.wfile.write(reply.body)
+            self._write_body(path, reply.body, reply.body)
             return
         for start in range(0, len(reply.body), _CHUNK_SIZE):
             chunk = reply.body[start : start + _CHUNK_SIZE]
-            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self._write_body(path, chunk, f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
         self.wfile.write(b"0\r\n\r\n")
+
+    def _write_body(self, path: str, body: bytes, framed: bytes) -> None:
+        # Counted before the write: once the client has the bytes, the count has them too.
+        self.hub._count_sent(path, len(body))
+        try:
+            self.wfile.write(framed)
+        except OSError:
+            self.hub._count_sent(path, -len(body))
+            raise
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         if self.hub.verbose:
