@@ -92,6 +92,17 @@ def _add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     ingest.add_argument("--name", help="name to store (default: the repository's name)")
     rate = commands.add_parser("rate", parents=[common, readable], help="a model's rating")
     rate.add_argument("id")
+    rescore = commands.add_parser(
+        "rescore",
+        parents=[common, readable],
+        help="rate models again if upstream changed (admin)",
+    )
+    which_models = rescore.add_mutually_exclusive_group(required=True)
+    which_models.add_argument("id", nargs="?", help="the model to rescore")
+    which_models.add_argument("--all", action="store_true", help="every rated model")
+    rescore.add_argument(
+        "--force", action="store_true", help="rate again even if nothing changed upstream"
+    )
     lineage = commands.add_parser(
         "lineage", parents=[common, readable], help="a model's base models and fine-tunes"
     )

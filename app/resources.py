@@ -32,6 +32,7 @@ from app.events import RedisEventBus
 from app.freshness import DataVersion
 from app.ingest.recovery import IngestRecovery
 from app.ingest.repository import IngestJobRepository
+from app.ingest.rerating import LineageRerating
 from app.ingest.service import IngestService
 from app.licensing.service import LicensingService
 from app.lineage.service import LineageService
@@ -44,6 +45,8 @@ from app.queue import ArqJobQueue, Heartbeat, RedisWorkerRegistry
 from app.rating.gate import GatePolicy
 from app.rating.metrics.registry import ALL_METRICS
 from app.rating.service import RatingService
+from app.rescoring.repository import SourceStates
+from app.rescoring.service import RescoreService
 from app.safety.service import ScanBudget
 from app.search.repository import SearchRepository
 from app.search.service import SearchService
@@ -201,14 +204,15 @@ async def _compose_services(resources: Resources) -> Services:
         requirements=settings.gate_requirements,
         ignored=frozenset(settings.gate_ignored),
     )
+    rating = RatingService(
+        ALL_METRICS,
+        metric_timeout=settings.metric_timeout_seconds,
+        scan_budget=ScanBudget(settings.scan_model_bytes, settings.scan_file_bytes),
+    )
     ingest = IngestService(
         jobs=job_repo,
         artifacts=artifacts,
-        rating=RatingService(
-            ALL_METRICS,
-            metric_timeout=settings.metric_timeout_seconds,
-            scan_budget=ScanBudget(settings.scan_model_bytes, settings.scan_file_bytes),
-        ),
+        rating=rating,
         upstream=resources.upstream,
         queue=resources.queue,
         events=resources.events,
@@ -217,10 +221,22 @@ async def _compose_services(resources: Resources) -> Services:
         mirror=mirror,
         gate_modes=settings.gate_modes,
     )
+    rescoring = RescoreService(
+        artifacts=artifacts,
+        rating=rating,
+        policy=policy,
+        upstream=resources.upstream,
+        events=resources.events,
+        rerating=LineageRerating(
+            artifacts=artifacts, rating=rating, policy=policy, events=resources.events
+        ),
+        states=SourceStates(resources.db),
+    )
     return Services(
         artifacts=artifacts,
+        rescoring=rescoring,
         auth=auth,
-        reset=RegistryReset(ingest, auth),
+        reset=RegistryReset(ingest, auth, rescoring),
         lineage=lineage,
         cost=CostService(artifacts, lineage),
         audit=audit,

@@ -14,6 +14,7 @@ from app.ingest.service import IngestService
 from app.licensing.service import LicensingService
 from app.lineage.service import LineageService
 from app.mirror.service import MirrorService
+from app.rescoring.service import RescoreService
 from app.search.service import SearchService
 from app.system.reset import RegistryReset
 from app.system.service import HealthService
@@ -34,3 +35,5 @@ class Services:
     audit: AuditService
     licensing: LicensingService
     search: SearchService
+    #: Ratings kept current: rescoring on request and by the worker's passes.
+    rescoring: RescoreService

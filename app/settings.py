@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     #: Kept for deployments that set it: false turns every entry point's mode to off.
     gate_enabled: bool = True
     metric_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: Seconds between the worker's rescore passes over every rated model (0: none); a pass
+    #: asks upstream conditionally and rates again only what changed (app/rescoring).
+    rescore_interval: float = Field(default=24 * 3600, ge=0)
     #: Bytes the weights_safety check reads of one model's weight files by range requests, all
     #: files together and each file (app/safety): headers and pickles, never the tensors.
     scan_model_bytes: int = Field(default=MODEL_BUDGET, ge=0)

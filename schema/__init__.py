@@ -31,6 +31,8 @@ from schema.ingest.queries import IngestQueries
 from schema.ingest.subscriptions import IngestSubscriptions
 from schema.licensing.queries import LicensingQueries
 from schema.lineage.queries import LineageQueries
+from schema.rescoring.mutations import RescoreMutations
+from schema.rescoring.subscriptions import RescoreSubscriptions
 from schema.scalars import SCALAR_MAP
 from schema.search.queries import SearchQueries
 from schema.system.queries import SystemQueries
@@ -56,8 +58,10 @@ Query = merge_types(
         SystemQueries,
     ),
 )
-Mutation = merge_types("Mutation", (IngestMutations, ArtifactMutations, AuthMutations))
-Subscription = merge_types("Subscription", (IngestSubscriptions,))
+Mutation = merge_types(
+    "Mutation", (IngestMutations, ArtifactMutations, AuthMutations, RescoreMutations)
+)
+Subscription = merge_types("Subscription", (IngestSubscriptions, RescoreSubscriptions))
 guard_root_fields(Query, Mutation, Subscription)
 
 

@@ -66,6 +66,8 @@ ROOT_FIELD_ACCESS: Final[dict[str, Access]] = {
     "deleteArtifact": Permission.UPLOAD,
     "reset": Permission.ADMIN,
     "verifyStoredFiles": Permission.ADMIN,
+    "rescoreArtifact": Permission.ADMIN,
+    "rescoreAll": Permission.ADMIN,
     "createUser": Permission.ADMIN,
     "authenticate": PUBLIC,
     "revokeToken": SIGNED_IN,  # holding the token is the proof
@@ -73,6 +75,7 @@ ROOT_FIELD_ACCESS: Final[dict[str, Access]] = {
     # Subscription
     "ingestProgress": Permission.SEARCH,
     "gateResults": Permission.SEARCH,
+    "ratingChanged": Permission.SEARCH,
 }
 INTROSPECTION_FIELDS: Final = frozenset({"__schema", "__type", "__typename"})
 

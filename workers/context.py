@@ -17,6 +17,7 @@ from app.settings import Settings
 from workers.audit_drain import AuditDrain
 from workers.file_checks import FileChecks
 from workers.heartbeat import Liveness
+from workers.rescore_passes import RescorePasses
 
 
 class WorkerContext(TypedDict):
@@ -48,6 +49,14 @@ def startup_for(settings: Settings, max_tries: int) -> Any:  # noqa: ANN401 - ar
                     services.files,
                     interval_seconds=settings.verify_interval_seconds,
                     sample=settings.verify_sample,
+                )
+            )
+            await stack.enter_async_context(
+                RescorePasses(
+                    services.rescoring,
+                    resources.redis,
+                    settings.queue_name,  # already this deployment's namespace in Redis
+                    interval=settings.rescore_interval,
                 )
             )
             await stack.enter_async_context(

@@ -84,8 +84,8 @@ class Artifact:
     gate_mode: GateMode | None = None
     #: Other source keys clients named this repository by (a legacy or miscased id), folded.
     aliases: tuple[str, ...] = ()
-    #: Earlier values of the rating, oldest first, each with why it changed.
-    rating_history: tuple[RatingChange, ...] = ()
+    #: Every rating the artifact was given, oldest first; the last is the current one.
+    rating_history: tuple[RatingRecord, ...] = ()
     #: The model's files the registry holds and those it left upstream (None: not mirrored,
     #: as datasets, code and models stored before mirroring are not).
     manifest: Manifest | None = None
@@ -101,15 +101,67 @@ class Artifact:
         return None if self.rating is None or self.rating.gate is None else self.rating.gate.passed
 
 
+class RatingReason(StrEnum):
+    """Why an artifact was given a rating."""
+
+    INGEST = "ingest"
+    UPDATE = "update"  # re-ingested by an update
+    UPSTREAM_CHANGED = "upstream_changed"  # a rescore found its model, card or code changed
+    PARENT_RERATED = "parent_rerated"  # its lineage changed: tree_score moved
+    SCORER_UPGRADED = "scorer_upgraded"  # rated by an older scorer version
+    ON_REQUEST = "on_request"  # an operator asked for a rescore
+
+
 @dataclass(frozen=True, slots=True)
-class RatingChange:
-    """A rating replaced without a new ingest (its lineage changed): the values it had."""
+class RatingRecord:
+    """One rating an artifact was given: when, why, what it scored, from which upstream
+    revisions, by which scorer and under which gate policy."""
 
     at: datetime
-    reason: str
+    reason: RatingReason
+    #: What the reason does not say: the parent that moved, the revisions that changed.
+    note: str
     net_score: float
-    tree_score: float | None
+    #: Each metric's score, for the metrics that applied.
+    scores: dict[str, float]
+    revisions: dict[str, str]
+    scorer_version: str
+    policy_version: str | None
     gate_passed: bool | None
+
+    @classmethod
+    def of(
+        cls, rating: Rating, reason: RatingReason, note: str = "", *, at: datetime
+    ) -> RatingRecord:
+        return cls(
+            at=at,
+            reason=reason,
+            note=note,
+            net_score=rating.net_score,
+            scores={m.name: m.score for m in rating.metrics if m.applicable and m.error is None},
+            revisions=dict(rating.revisions),
+            scorer_version=rating.scorer_version,
+            policy_version=None if rating.gate is None else rating.gate.policy_version,
+            gate_passed=None if rating.gate is None else rating.gate.passed,
+        )
+
+    def moved_from(self, previous: RatingRecord | None) -> tuple[MetricMove, ...]:
+        """The metrics whose score differs from ``previous`` (None where one did not apply)."""
+        if previous is None:
+            return ()
+        names = sorted(set(self.scores) | set(previous.scores))
+        return tuple(
+            MetricMove(n, previous.scores.get(n), self.scores.get(n))
+            for n in names
+            if previous.scores.get(n) != self.scores.get(n)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MetricMove:
+    metric: str
+    before: float | None
+    after: float | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,8 @@ from app.artifacts.entities import (
     ArtifactType,
     BlobRef,
     ParentLink,
-    RatingChange,
+    RatingReason,
+    RatingRecord,
     SourceHost,
     SourceRef,
     ordinal_of,
@@ -182,12 +183,12 @@ class ArtifactRepository:
         await self._collection.update_one({"_id": artifact_id}, {"$addToSet": {"aliases": alias}})
 
     async def set_rating(
-        self, current: Artifact, rating: Rating, change: RatingChange
+        self, current: Artifact, rating: Rating, record: RatingRecord
     ) -> Artifact | None:
         """Replace ``current``'s rating, keeping the old values in its history: a
         compare-and-set on the version read (its ingest and rating history), so concurrent
         re-ratings never lose one. None when the artifact changed meanwhile."""
-        history = (*current.rating_history, change)
+        history = (*current.rating_history, record)
         result = await self._collection.update_one(
             {
                 "_id": current.id,
@@ -198,7 +199,7 @@ class ArtifactRepository:
             {
                 "$set": {
                     **_rating_fields(rating),
-                    "rating_history": [_change_document(c) for c in history],
+                    "rating_history": [_record_document(c) for c in history],
                     "rating_version": len(history),
                 }
             },
@@ -206,6 +207,13 @@ class ArtifactRepository:
         if result.matched_count != 1:
             return None
         return replace(current, rating=rating, rating_history=history)
+
+    async def rated_model_ids(self) -> list[str]:
+        """Every model with a rating, in id order: what a rescore pass goes over."""
+        found = self._collection.find(
+            {"type": ArtifactType.MODEL.value, "rating": {"$ne": None}}, {"_id": 1}
+        )
+        return sorted([d["_id"] async for d in found], key=lambda i: (len(i), i))
 
     async def find_models(self, repo_ids: Sequence[str]) -> list[Artifact]:
         """Registered models among Hugging Face ``repo_ids`` (case-insensitive), in id order:
@@ -315,7 +323,7 @@ def _to_document(a: Artifact) -> Document:
         **_rating_fields(a.rating),
         "gate_mode": None if a.gate_mode is None else a.gate_mode.value,
         "aliases": sorted(a.aliases),
-        "rating_history": [_change_document(c) for c in a.rating_history],
+        "rating_history": [_record_document(c) for c in a.rating_history],
         "rating_version": len(a.rating_history),
         "parents": [_parent_document(p) for p in a.parents],
         # Lower-cased parent names, for finding children whatever case they were named in.
@@ -344,14 +352,42 @@ def _rating_fields(rating: Rating | None) -> Document:
     }
 
 
-def _change_document(c: RatingChange) -> Document:
+def _record_document(r: RatingRecord) -> Document:
     return {
-        "at": c.at,
-        "reason": c.reason,
-        "net_score": c.net_score,
-        "tree_score": c.tree_score,
-        "gate_passed": c.gate_passed,
+        "at": r.at,
+        "reason": r.reason.value,
+        "note": r.note,
+        "net_score": r.net_score,
+        "scores": r.scores,
+        "revisions": r.revisions,
+        "scorer_version": r.scorer_version,
+        "policy_version": r.policy_version,
+        "gate_passed": r.gate_passed,
     }
+
+
+def _reason(value: str) -> RatingReason:
+    try:
+        return RatingReason(value)
+    except ValueError:
+        return RatingReason.PARENT_RERATED if value.startswith("parent") else RatingReason.UPDATE
+
+
+def _record_from(d: Document) -> RatingRecord:
+    reason, note = _reason(str(d["reason"])), str(d.get("note") or "")
+    if reason.value != d["reason"]:  # a record written before reasons were kinds: its words
+        note = str(d["reason"])
+    return RatingRecord(
+        at=d["at"],
+        reason=reason,
+        note=note,
+        net_score=float(d["net_score"]),
+        scores={k: float(v) for k, v in (d.get("scores") or {}).items()},
+        revisions=dict(d.get("revisions") or {}),
+        scorer_version=str(d.get("scorer_version") or ""),
+        policy_version=d.get("policy_version"),
+        gate_passed=d.get("gate_passed"),
+    )
 
 
 def _parent_document(p: ParentLink) -> Document:
@@ -412,16 +448,7 @@ def _from_document(d: Document) -> Artifact:
         gate_mode=None if not d.get("gate_mode") else GateMode(d["gate_mode"]),
         aliases=tuple(d.get("aliases") or ()),
         manifest=None if not d.get("manifest") else _manifest_from(d["manifest"]),
-        rating_history=tuple(
-            RatingChange(
-                at=c["at"],
-                reason=c["reason"],
-                net_score=float(c["net_score"]),
-                tree_score=None if c.get("tree_score") is None else float(c["tree_score"]),
-                gate_passed=c.get("gate_passed"),
-            )
-            for c in d.get("rating_history") or ()
-        ),
+        rating_history=tuple(_record_from(r) for r in d.get("rating_history") or ()),
     )
 
 

@@ -14,7 +14,14 @@ from typing import Any
 
 from app.artifacts.bundle import build_bundle
 from app.artifacts.cached_repository import CachedArtifactRepository
-from app.artifacts.entities import Artifact, ArtifactType, BlobRef, RatingChange, SourceRef
+from app.artifacts.entities import (
+    Artifact,
+    ArtifactType,
+    BlobRef,
+    RatingReason,
+    RatingRecord,
+    SourceRef,
+)
 from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError, NotRatedError
 from app.audit.entities import AuditAction, AuditedArtifact
 from app.audit.service import AuditService
@@ -115,12 +122,15 @@ class ArtifactService:
             await self._repo.add_alias(artifact_id, source_key)
 
     async def set_rating(
-        self, current: Artifact, rating: Rating, change: RatingChange
+        self, current: Artifact, rating: Rating, record: RatingRecord
     ) -> Artifact | None:
-        """Re-rate a stored artifact in place (its old values go to its history); None if
-        it changed since ``current`` was read."""
+        """Re-rate a stored artifact in place, ``record`` added to its history; None if it
+        changed since ``current`` was read."""
         async with self._changing():
-            return await self._repo.set_rating(current, rating, change)
+            return await self._repo.set_rating(current, rating, record)
+
+    async def rated_model_ids(self) -> list[str]:
+        return await self._repo.rated_model_ids()
 
     async def registered_parents(self, repo_ids: list[str]) -> list[RegisteredParent]:
         """How the registry knows each named parent model: one store round trip, none for a
@@ -356,20 +366,10 @@ def _aliases(existing: Artifact | None, new: NewArtifact) -> tuple[str, ...]:
     return tuple(sorted(kept))
 
 
-def _history(existing: Artifact | None, new: NewArtifact) -> tuple[RatingChange, ...]:
-    """An update keeps the history of the version it replaces, and that version's rating."""
-    if existing is None or not new.replaces:
-        return ()
-    if existing.rating is None:
-        return existing.rating_history
-    tree = existing.rating.metric("tree_score")
-    return (
-        *existing.rating_history,
-        RatingChange(
-            at=utcnow(),
-            reason=f"re-ingested from {new.source_url}",
-            net_score=existing.rating.net_score,
-            tree_score=None if tree is None or not tree.applicable else tree.score,
-            gate_passed=existing.gate_passed,
-        ),
-    )
+def _history(existing: Artifact | None, new: NewArtifact) -> tuple[RatingRecord, ...]:
+    """An update keeps the history of the version it replaces; the new rating is added."""
+    kept = existing.rating_history if existing is not None and new.replaces else ()
+    if new.rating is None:
+        return kept
+    reason = RatingReason.UPDATE if new.replaces else RatingReason.INGEST
+    return (*kept, RatingRecord.of(new.rating, reason, f"from {new.source_url}", at=utcnow()))

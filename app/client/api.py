@@ -61,14 +61,21 @@ class Registry:
     def auth_header(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def query(self, document: str, **variables: Any) -> dict[str, Any]:  # noqa: ANN401
-        """The data of a GraphQL answer; errors raise."""
+    def query(
+        self,
+        document: str,
+        *,
+        wait: float | None = None,
+        **variables: Any,  # noqa: ANN401 - GraphQL variables are JSON
+    ) -> dict[str, Any]:
+        """The data of a GraphQL answer; errors raise. ``wait``: seconds the answer may take
+        (for a mutation that works while the client waits)."""
         with _reachable(self.server):
             response = httpx.post(
                 f"{self.server}/graphql",
                 json={"query": document, "variables": variables},
                 headers=self.auth_header,
-                timeout=_TIMEOUT,
+                timeout=_TIMEOUT if wait is None else httpx.Timeout(wait, connect=5.0),
             )
         if response.status_code in {httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN}:
             raise NotLoggedInError(self.server, "the token was refused")

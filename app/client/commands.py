@@ -153,6 +153,55 @@ def rate(server: str, artifact_id: str, *, as_json: bool) -> int:
     return EXIT_OK
 
 
+#: How long `tmr rescore --all` waits for the pass (the worker also runs them on a schedule).
+_PASS_SECONDS = 3600.0
+
+
+def rescore(server: str, artifact_id: str | None, *, force: bool, as_json: bool) -> int:
+    registry = api.Registry(server)
+    if artifact_id is None:
+        report = registry.query(queries.RESCORE_ALL, wait=_PASS_SECONDS)["rescoreAll"]
+        if as_json:
+            _print_json(report)
+        else:
+            out.print(
+                f"{report['checked']} models checked, {report['rescored']} rated again, "
+                f"{report['failed']} left for the next pass; {report['requests']} conditional "
+                f"requests upstream, {report['notModified']} answered 304, {report['seconds']} s"
+            )
+        return EXIT_OK if report["failed"] == 0 else EXIT_FAILED
+    payload = registry.query(queries.RESCORE, wait=_PASS_SECONDS, id=artifact_id, force=force)
+    payload = payload["rescoreArtifact"]
+    if as_json:
+        _print_json(payload)
+    if payload.get("error"):
+        error = payload["error"]
+        if not as_json:
+            out.print(f"[red]not rescored[/] {error['code']}: {error['message']}", highlight=False)
+        return EXIT_FAILED
+    if as_json:
+        return EXIT_OK
+    artifact = payload["artifact"]
+    if not payload["rescored"]:
+        out.print(f"{artifact['name']}: nothing changed upstream; its rating stands")
+        return EXIT_OK
+    latest = artifact["ratingHistory"][-1]
+    moved = ", ".join(
+        f"{m['metric']} {_value(m['before'])} -> {_value(m['after'])}" for m in latest["moved"]
+    )
+    out.print(
+        f"{artifact['name']} rated again ({latest['reason'].lower()}: {latest['note']}): "
+        f"net score {latest['netScore']:.2f}, gate {_gate_word(artifact.get('gatePassed'))}"
+        + (f"; moved: {moved}" if moved else "; no metric moved"),
+        highlight=False,
+    )
+    return EXIT_OK
+
+
+def _value(score: float | None) -> str:
+    return "n/a" if score is None else f"{score:.2f}"
+
+
 def _gate_word(passed: object) -> str:
     if passed is None:
         return "not decided"

@@ -60,3 +60,20 @@ DOWNLOAD = """
 query Download($id: ID!) {
   artifact(id: $id) { id name downloadUrl }
 }"""
+
+RESCORE = """
+mutation Rescore($id: ID!, $force: Boolean!) {
+  rescoreArtifact(id: $id, force: $force) {
+    rescored reason changed
+    artifact {
+      id name gatePassed
+      ratingHistory { at reason note netScore moved { metric before after } }
+    }
+    error { __typename ... on Error { code message } }
+  }
+}"""
+
+RESCORE_ALL = """
+mutation RescoreAll {
+  rescoreAll { checked rescored failed requests notModified seconds }
+}"""

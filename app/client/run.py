@@ -20,6 +20,9 @@ def run_client_command(args: argparse.Namespace) -> int:
             server, args.url, args.type, args.name, as_json=args.json
         ),
         "rate": lambda: commands.rate(server, args.id, as_json=args.json),
+        "rescore": lambda: commands.rescore(
+            server, None if args.all else args.id, force=args.force, as_json=args.json
+        ),
         "lineage": lambda: commands.lineage(
             server, args.id, args.direction, args.depth, as_json=args.json
         ),

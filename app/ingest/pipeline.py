@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from app.artifacts.entities import Artifact, ArtifactType, SourceHost, SourceRef
 from app.artifacts.errors import DuplicateSourceError
+from app.artifacts.rating_events import publish_rating
 from app.artifacts.service import ArtifactService, NewArtifact
 from app.artifacts.sources import canonical, parse_source
 from app.audit.entities import AuditAction, AuditedArtifact
@@ -176,6 +177,7 @@ class IngestPipeline:
             )
         )
         await self.record_stored(job, artifact)
+        await publish_rating(self._events, artifact)
         try:
             await self._rerating.after_store(artifact, job.id)
         except Exception:

@@ -5,7 +5,7 @@ while it was being scored is brought up to date too. Ingest order then no longer
 model's final rating.
 
 Only tree_score and the net score change (the formulas are the scoring domain's:
-RatingService.rescore_tree); the old values go to the artifact's rating history with the
+RatingService.rescore_tree); the new rating joins the artifact's rating history with the
 reason, and the gate decides again under the artifact's mode, published like every decision.
 """
 
@@ -15,7 +15,8 @@ import logging
 from collections import deque
 from dataclasses import replace
 
-from app.artifacts.entities import Artifact, ArtifactType, RatingChange
+from app.artifacts.entities import Artifact, ArtifactType, RatingReason, RatingRecord
+from app.artifacts.rating_events import publish_rating
 from app.artifacts.service import ArtifactService
 from app.clock import utcnow
 from app.ingest.gating import GATE_CHANNEL, gate_event
@@ -88,10 +89,11 @@ class LineageRerating:
             rating = replace(
                 rescored, gate=self._policy.evaluate(rescored.metrics, rescored.net_score)
             )
-            change = _change(current.rating, reason, gate_passed=current.gate_passed)
-            updated = await self._artifacts.set_rating(current, rating, change)
+            record = RatingRecord.of(rating, RatingReason.PARENT_RERATED, reason, at=utcnow())
+            updated = await self._artifacts.set_rating(current, rating, record)
             if updated is not None:
                 await self._publish(updated, rating, reason, job_id)
+                await publish_rating(self._events, updated)
                 return updated
             current = await self._artifacts.find(artifact.id)  # re-rated meanwhile: again
         log.warning("artifact %s: gave up re-rating it after %d tries", artifact.id, _CAS_ATTEMPTS)
@@ -128,14 +130,3 @@ def _same(a: Rating, b: Rating) -> bool:
 
 def _net(artifact: Artifact) -> str:
     return "unrated" if artifact.rating is None else f"{artifact.rating.net_score:.4f}"
-
-
-def _change(old: Rating, reason: str, *, gate_passed: bool | None) -> RatingChange:
-    tree = _tree(old)
-    return RatingChange(
-        at=utcnow(),
-        reason=reason,
-        net_score=old.net_score,
-        tree_score=tree[0] if tree is not None and tree[1] else None,
-        gate_passed=gate_passed,
-    )

@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from app.errors import UpstreamError, UpstreamNotFoundError
-from app.upstream.http import Fetched
+from app.upstream.http import Fetched, Revision
 from app.upstream.session import UpstreamSession
 
 _JSON = "application/vnd.github+json"
@@ -41,6 +41,27 @@ class GitHubClient:
         if not isinstance(data, dict) or not isinstance(data.get("sha"), str):
             raise UpstreamError(f"GitHub sent no commit for {repo_id}@{ref}")
         return str(data["sha"])
+
+    async def head(self, repo_id: str, etag: str | None) -> Revision:
+        """The default branch's newest commit, asked conditionally: a 304 answer does not
+        count against GitHub's rate limit."""
+        headers = {**self._headers, "Accept": _JSON}
+        if etag is not None:
+            headers["If-None-Match"] = etag
+        fetched = await self._session.get(
+            f"{self._api}/repos/{_path(repo_id)}/commits?per_page=1", headers
+        )
+        if fetched.status == 304:  # noqa: PLR2004 - not modified
+            return Revision(not_modified=True, revision=None, etag=etag)
+        _raise_for_status(fetched, repo_id)
+        data = _decode(fetched, repo_id)
+        first = data[0] if isinstance(data, list) and data else None
+        sha = first.get("sha") if isinstance(first, dict) else None
+        return Revision(
+            not_modified=False,
+            revision=sha if isinstance(sha, str) else None,
+            etag=fetched.headers.get("etag"),
+        )
 
     async def license(self, repo_id: str) -> dict[str, Any] | None:
         """The repo's licence object (``license.spdx_id`` etc.); None when it has none."""

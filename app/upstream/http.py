@@ -292,3 +292,13 @@ def _parse_retry_after(value: str) -> float:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):
             return _BASE_BACKOFF_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """What a conditional request says of a repository: unchanged since ``etag`` (upstream
+    answered 304), or its current revision and the validator to send next time."""
+
+    not_modified: bool
+    revision: str | None
+    etag: str | None

@@ -20,7 +20,7 @@ from app.errors import (
     UpstreamNotFoundError,
     UpstreamUnavailableError,
 )
-from app.upstream.http import Fetched
+from app.upstream.http import Fetched, Revision
 from app.upstream.session import UpstreamSession
 
 #: Commits per page of the hub's commits API (it allows up to 1000; its own clients ask 100).
@@ -124,6 +124,27 @@ class HuggingFaceClient:
                 if len(data) >= wanted:
                     break
             return bytes(data[:wanted])
+
+    async def revision(self, kind: str, repo_id: str, etag: str | None) -> Revision:
+        """The repository's current commit, asked conditionally: ``kind`` is "models" or
+        "datasets". Only the ``sha`` field is asked for, so an answer is a few bytes when the
+        hub does not answer 304."""
+        url = f"{self._endpoint}/api/{kind}/{quote(repo_id, safe='/')}?expand[]=sha"
+        headers = self._headers if etag is None else {**self._headers, "If-None-Match": etag}
+        fetched = await self._session.get(url, headers)
+        if fetched.status == 304:  # noqa: PLR2004 - not modified
+            return Revision(not_modified=True, revision=None, etag=etag)
+        _raise_for_status(fetched, repo_id)
+        try:
+            data = fetched.json()
+        except ValueError as exc:
+            raise UpstreamError(f"Hugging Face sent malformed JSON for {repo_id}") from exc
+        sha = data.get("sha") if isinstance(data, dict) else None
+        return Revision(
+            not_modified=False,
+            revision=sha if isinstance(sha, str) else None,
+            etag=fetched.headers.get("etag"),
+        )
 
     def file_url(self, repo_id: str, path: str, *, revision: str) -> str:
         """Where anyone can fetch a model file pinned to ``revision``: the hub's resolve URL."""

@@ -6,13 +6,14 @@ import strawberry
 
 from app.artifacts.entities import Artifact as ArtifactEntity
 from app.artifacts.entities import ArtifactType as DomainArtifactType
-from app.artifacts.entities import RatingChange as RatingChangeEntity
+from app.artifacts.entities import RatingReason as DomainRatingReason
+from app.artifacts.entities import RatingRecord as RatingRecordEntity
 from app.auth.entities import Permission
 from app.mirror.entities import FilePart as DomainFilePart
 from app.mirror.entities import PackagePart as DomainPackagePart
 from schema.access import Requires
 from schema.context import GraphQLInfo
-from schema.rating.types import GateMode, Rating
+from schema.rating.types import GateMode, Rating, UpstreamRevision
 from schema.scalars import BigInt
 
 # Registers the domain enum as a GraphQL enum (strawberry marks the class in place), so the
@@ -21,23 +22,57 @@ strawberry.enum(DomainArtifactType, name="ArtifactType")
 ArtifactType = DomainArtifactType
 
 
-@strawberry.type(description="Values a rating had before its lineage changed it.")
-class RatingChange:
+strawberry.enum(DomainRatingReason, name="RatingReason")
+RatingReason = DomainRatingReason
+
+
+@strawberry.type(description="A metric whose score moved from one rating to the next.")
+class MetricMove:
+    metric: str
+    before: float | None = strawberry.field(description="Null: it did not apply before.")
+    after: float | None = strawberry.field(description="Null: it does not apply now.")
+
+
+@strawberry.type(
+    description="One rating an artifact was given: when, why, what it scored, from which "
+    "upstream revisions, by which scorer version and gate policy."
+)
+class RatingRecord:
     at: datetime
-    reason: str
+    reason: RatingReason
+    note: str = strawberry.field(
+        description="What the reason does not say (the parent that moved)."
+    )
     net_score: float
     tree_score: float | None = strawberry.field(description="Null when it did not apply.")
+    scorer_version: str
+    policy_version: str | None
     gate_passed: bool | None
+    revisions: list[UpstreamRevision]
+    moved: list[MetricMove] = strawberry.field(
+        description="Metrics whose score differs from the rating before this one."
+    )
 
     @classmethod
-    def from_entity(cls, c: RatingChangeEntity) -> RatingChange:
-        return cls(
-            at=c.at,
-            reason=c.reason,
-            net_score=c.net_score,
-            tree_score=c.tree_score,
-            gate_passed=c.gate_passed,
-        )
+    def history(cls, records: tuple[RatingRecordEntity, ...]) -> list[RatingRecord]:
+        return [
+            cls(
+                at=r.at,
+                reason=r.reason,
+                note=r.note,
+                net_score=r.net_score,
+                tree_score=r.scores.get("tree_score"),
+                scorer_version=r.scorer_version,
+                policy_version=r.policy_version,
+                gate_passed=r.gate_passed,
+                revisions=[UpstreamRevision(source=k, revision=v) for k, v in r.revisions.items()],
+                moved=[
+                    MetricMove(metric=m.metric, before=m.before, after=m.after)
+                    for m in r.moved_from(records[i - 1] if i else None)
+                ],
+            )
+            for i, r in enumerate(records)
+        ]
 
 
 @strawberry.type(description="A parent in a model's lineage.")
@@ -120,8 +155,9 @@ class Artifact:
     gate_mode: GateMode | None = strawberry.field(
         description="The gate mode of the entry point that stored this version (models)."
     )
-    rating_history: list[RatingChange] = strawberry.field(
-        description="Earlier values of the rating, oldest first, with why they changed."
+    rating_history: list[RatingRecord] = strawberry.field(
+        description="Every rating the artifact was given, oldest first; the last is the "
+        "current one. Each says why it was made and which metrics moved."
     )
 
     @strawberry.field(description="Registered models that name this one as a parent.")
@@ -208,5 +244,5 @@ class Artifact:
             metadata_fetched=a.metadata_fetched,
             gate_passed=a.gate_passed,
             gate_mode=a.gate_mode,
-            rating_history=[RatingChange.from_entity(c) for c in a.rating_history],
+            rating_history=RatingRecord.history(a.rating_history),
         )

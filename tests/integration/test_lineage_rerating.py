@@ -19,7 +19,7 @@ RATINGS = """
 query { artifacts(first: 10) { edges { node {
   sourceKey gatePassed
   rating { netScore metrics { name score applicable } gate { passed failures { metric } } }
-  ratingHistory { reason netScore treeScore gatePassed at }
+  ratingHistory { reason note netScore treeScore gatePassed at scorerVersion moved { metric before after } }
 } } } }
 """
 
@@ -59,24 +59,30 @@ async def test_ingest_order_does_not_change_the_ratings(settings: Settings) -> N
     assert tree == {"name": "tree_score", "score": round(gender["net"], 4), "applicable": True}
 
 
-async def test_re_ratings_keep_the_old_values_and_why(settings: Settings) -> None:
+async def test_every_rating_is_kept_with_why_it_was_made(settings: Settings) -> None:
     children_first = await ingest_in_order(settings, tuple(reversed(CHAIN)))
     onnx = children_first["hf:model:onnx-community/trained-gender-ONNX"]
     gender = children_first["hf:model:crangana/trained-gender"]
     resnet = children_first["hf:model:microsoft/resnet-50"]
-    assert resnet["ratingHistory"] == []  # no parent: nothing changed it
-    [gender_change] = gender["ratingHistory"]
-    assert gender_change["reason"].startswith("parent microsoft/resnet-50 (artifact ")
-    assert gender_change["treeScore"] is None  # it did not apply before its parent came
+    assert [r["reason"] for r in resnet["ratingHistory"]] == ["INGEST"]  # no parent
+    ingested, rerated = gender["ratingHistory"]
+    assert (ingested["reason"], rerated["reason"]) == ("INGEST", "PARENT_RERATED")
+    assert rerated["note"].startswith("parent microsoft/resnet-50 (artifact ")
+    assert ingested["treeScore"] is None  # it did not apply before its parent came
+    assert rerated["treeScore"] == round(resnet["rating"]["netScore"], 4)
+    assert rerated["netScore"] == gender["rating"]["netScore"]  # the last is the current one
+    assert rerated["moved"] == [
+        {"metric": "tree_score", "before": None, "after": rerated["treeScore"]}
+    ]
     # trained-gender-ONNX: once when trained-gender came, once when resnet-50 re-rated it
-    first, second = onnx["ratingHistory"]
-    assert first["reason"].startswith("parent crangana/trained-gender")
-    assert second["reason"].startswith("parent crangana/trained-gender")
-    assert first["treeScore"] is None
-    assert second["treeScore"] is not None
+    _, first, second = onnx["ratingHistory"]
+    assert first["note"].startswith("parent crangana/trained-gender")
+    assert second["note"].startswith("parent crangana/trained-gender")
+    assert first["treeScore"] is not None
     assert first["at"] <= second["at"]
+    assert all(r["scorerVersion"] for r in onnx["ratingHistory"])
     in_order = await ingest_in_order(settings, CHAIN)
-    assert all(node["ratingHistory"] == [] for node in in_order.values())
+    assert all(len(node["ratingHistory"]) == 1 for node in in_order.values())
 
 
 def test_orders_cover_parent_first_and_child_first() -> None:

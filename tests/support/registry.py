@@ -51,6 +51,9 @@ def isolated_settings(mongo_url: str, redis_url: str, hub_url: str, data_dir: Pa
         # Most tests are about the pipeline, not about whether a fixture passes the gate;
         # the gate's own tests turn it on.
         gate_enabled=False,
+        # Scheduled rescore passes would re-rate fixtures behind a test's back; the
+        # rescoring tests run passes themselves.
+        rescore_interval=0,
     )
 
 

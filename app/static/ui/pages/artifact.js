@@ -1,7 +1,7 @@
 // One artifact: what it is, its rating and the gate's decision, what it costs to download, a
 // licence check against a GitHub project, and who did what to it.
 
-import { h, replace, errorBox, loading } from "../dom.js";
+import { h, svg, replace, errorBox, loading } from "../dom.js";
 import { gql, payloadError, session, ApiError } from "../api.js";
 import { go, notify } from "../app.js";
 import { score, bytes, megabytes, date, seconds } from "../format.js";
@@ -20,7 +20,7 @@ const ARTIFACT = `query Artifact($id: ID!) {
       metrics { name score latencySeconds evidence explanation applicable notApplicableReason error }
       gate { passed policyVersion threshold skipped failures { metric score required gap } }
     }
-    ratingHistory { at reason netScore treeScore gatePassed }
+    ratingHistory { at reason note netScore gatePassed scorerVersion moved { metric before after } }
     storedBytes
     files { path sizeBytes part held reason upstreamUrl }
   }
@@ -287,13 +287,46 @@ function gateSection(a) {
   );
 }
 
+const REASONS = {
+  INGEST: "ingested",
+  UPDATE: "updated",
+  UPSTREAM_CHANGED: "upstream changed",
+  PARENT_RERATED: "parent re-rated",
+  SCORER_UPGRADED: "scorer upgraded",
+  ON_REQUEST: "rescored on request",
+};
+
+// The net score of each rating, oldest to newest, as a line over [0, 1].
+function trend(history) {
+  const W = 240, H = 48, PAD = 4;
+  const x = (i) => PAD + (history.length === 1 ? (W - 2 * PAD) / 2 : (i * (W - 2 * PAD)) / (history.length - 1));
+  const y = (v) => PAD + (1 - v) * (H - 2 * PAD);
+  const points = history.map((r, i) => `${x(i).toFixed(1)},${y(r.netScore).toFixed(1)}`).join(" ");
+  const first = history[0].netScore, last = history[history.length - 1].netScore;
+  return svg(
+    "svg",
+    { class: "trend", viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img",
+      "aria-label": `Net score from ${score(first)} to ${score(last)} over ${history.length} ratings` },
+    svg("line", { x1: PAD, x2: W - PAD, y1: y(0.5), y2: y(0.5), class: "threshold" }),
+    svg("polyline", { points, fill: "none" }),
+    ...history.map((r, i) => svg("circle", { cx: x(i), cy: y(r.netScore), r: 3 }, svg("title", {}, `${date(r.at)}: ${score(r.netScore)}`))),
+  );
+}
+
+function moves(record) {
+  if (!record.moved.length) return "—";
+  const value = (v) => (v === null ? "n/a" : score(v));
+  return h("ul", { class: "moves" }, record.moved.map((m) => h("li", { "data-metric": m.metric }, `${m.metric} ${value(m.before)} → ${value(m.after)}`)));
+}
+
 function historySection(a) {
   if (!a.ratingHistory.length) return null;
   return h(
     "section",
     { class: "card", "aria-labelledby": "history-heading" },
     h("h2", { id: "history-heading" }, "Rating history"),
-    h("p", { class: "muted" }, "The values the rating had before each change, oldest first, and why it changed."),
+    h("p", { class: "muted" }, "Every rating the model was given, oldest first (the last is the current one): why it was made and which metrics moved."),
+    trend(a.ratingHistory),
     h(
       "div",
       { class: "table-wrap" },
@@ -303,24 +336,24 @@ function historySection(a) {
         h(
           "thead",
           {},
-          h("tr", {}, h("th", { scope: "col" }, "Changed"),
+          h("tr", {}, h("th", { scope: "col" }, "Rated"),
             h("th", { scope: "col" }, "Why"),
             h("th", { scope: "col" }, "Net score"),
-            h("th", { scope: "col", class: "optional" }, "Tree score"),
+            h("th", { scope: "col" }, "Moved"),
             h("th", { scope: "col", class: "optional" }, "Gate"),),
         ),
         h(
           "tbody",
           {},
-          a.ratingHistory.map((c) =>
+          a.ratingHistory.map((r) =>
             h(
               "tr",
-              {},
-              h("td", {}, date(c.at)),
-              h("td", {}, c.reason),
-              h("td", {}, score(c.netScore)),
-              h("td", { class: "optional" }, c.treeScore === null ? "did not apply" : score(c.treeScore)),
-              h("td", { class: "optional" }, gateBadge(c.gatePassed) || "—"),
+              { "data-reason": r.reason },
+              h("td", {}, date(r.at)),
+              h("td", {}, REASONS[r.reason] || r.reason, r.note ? h("div", { class: "muted" }, r.note) : null),
+              h("td", {}, score(r.netScore)),
+              h("td", {}, moves(r)),
+              h("td", { class: "optional" }, gateBadge(r.gatePassed) || "—"),
             ),
           ),
         ),
