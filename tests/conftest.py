@@ -69,8 +69,13 @@ def hub(fake_hub: FakeHub) -> Iterator[FakeHub]:
 
 @pytest.fixture
 def settings(mongo_url: str, redis_url: str, hub: FakeHub, tmp_path: Path) -> Settings:
-    """Settings on the session's servers, in namespaces of this test's own."""
-    return isolated_settings(mongo_url, redis_url, hub.url, tmp_path / "data")
+    """Settings on the session's servers, in namespaces of this test's own. The fake hub's
+    CDN origin is allowed, as an operator would allow it: on loopback it is no hub host (the
+    real CDN, ``*.hf.co`` over HTTPS, needs no setting), and every model ingest reads its
+    weights' headers there."""
+    return isolated_settings(mongo_url, redis_url, hub.url, tmp_path / "data").model_copy(
+        update={"upstream_allowed_hosts": [hub.hf.cdn_url]}
+    )
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ the bytes it took recorded, and the model's verdict the worst of its files'."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ from app.safety.weights import PICKLED_SUFFIXES, RangeReader, WeightsScan, scan_
 #: Bytes read per model, all files together, and per file (settings TMR_SCAN_*_BYTES).
 MODEL_BUDGET = 4 * 1024 * 1024
 FILE_BUDGET = 1024 * 1024
+#: Files read at once.
+WAVE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +83,25 @@ async def scan_model_weights(
     scans: list[WeightsScan] = []
     unread: list[str] = []
     left = budget.model_bytes
-    for f in weights:
-        if left <= 0:
-            unread.append(f.path)
+    # In waves, each file of a wave given an equal share of what the model has left: files
+    # are read at once, yet what each may read depends only on the waves before it, so the
+    # same upstream files always give the same verdict.
+    for at in range(0, len(weights), WAVE):
+        wave = weights[at : at + WAVE]
+        share = min(budget.file_bytes, left // len(wave))
+        if share <= 0:
+            unread += [f.path for f in wave]
             continue
-        limit = min(budget.file_bytes, left)
-        try:
-            scan = await scan_weights(f.path, f.size, reader_for(f.path), limit=limit)
-        except AppError as exc:
-            if exc.retryable:
-                raise
-            scan = WeightsScan(f.path, "unknown", 0, problems=(f"not readable: {exc.message}",))
-        scans.append(scan)
-        # a file stopped by what the model had left (not by its own bound) spends the rest
-        left = 0 if scan.over_budget and left <= budget.file_bytes else left - scan.bytes_read
+        done = await asyncio.gather(*(_scan(f, reader_for(f.path), share) for f in wave))
+        scans += done
+        left -= sum(s.bytes_read for s in done)
     return ModelWeightsScan(tuple(scans), tuple(unread))
+
+
+async def _scan(f: RepoFile, reader: RangeReader, limit: int) -> WeightsScan:
+    try:
+        return await scan_weights(f.path, f.size, reader, limit=limit)
+    except AppError as exc:
+        if exc.retryable:
+            raise
+        return WeightsScan(f.path, "unknown", 0, problems=(f"not readable: {exc.message}",))

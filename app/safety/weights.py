@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from typing import TypeGuard
 
 from app.safety.imports import ImportVerdict
-from app.safety.pickles import ImportedGlobal, scan_pickle
+from app.safety.pickles import ImportedGlobal, PickleScan, scan_pickle
 
 #: Bytes ``[start, end)`` of the file.
 RangeReader = Callable[[int, int], Awaitable[bytes]]
@@ -28,12 +28,16 @@ _LOCAL = b"PK\x03\x04"
 #: a short tail, which holds the record (and ZIP64's locator and record) when there is no comment.
 _TAIL = 22 + 0xFFFF
 _SHORT_TAIL = 1024
+#: Read past a member's expected end with its local header, in case its extra field is longer.
+_LOCAL_SLACK = 64
 _STORED = 0
 #: A 32-bit field that says "see the ZIP64 record".
 _ZIP64 = 0xFFFFFFFF
 _ZIP64_EXTRA = 1
-#: A safetensors file begins with its header's length, 8 bytes.
+#: A safetensors file begins with its header's length, 8 bytes; the first read takes this
+#: much, which holds the whole header of most files.
 _LENGTH_BYTES = 8
+FIRST_HEADER_READ = 64 * 1024
 _DTYPE_BYTES = {
     "BOOL": 1, "U8": 1, "I8": 1, "F8_E4M3": 1, "F8_E5M2": 1,
     "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
@@ -52,6 +56,10 @@ class Budget:
 
     limit: int
     spent: int = 0
+
+    @property
+    def left(self) -> int:
+        return self.limit - self.spent
 
     async def read(self, reader: RangeReader, start: int, end: int) -> bytes:
         if self.spent + (end - start) > self.limit:
@@ -113,15 +121,20 @@ async def scan_weights(path: str, size: int, read: RangeReader, *, limit: int) -
 
 
 async def _pickled(path: str, size: int, read: RangeReader, budget: Budget) -> WeightsScan:
-    head = await budget.read(read, 0, min(4, size))
-    if head == _LOCAL:
-        return await _torch_zip(path, size, read, budget)
+    # The end first: a zip checkpoint (most of them) is then read in two or three requests.
+    tail_start = max(0, size - _SHORT_TAIL)
+    tail = await budget.read(read, tail_start, size)
+    at = tail.rfind(_EOCD)
+    if at >= 0:
+        return await _torch_zip(path, size, read, budget, (tail_start, tail, at))
+    head = tail[:4] if tail_start == 0 else await budget.read(read, 0, min(4, size))
+    if head == _LOCAL:  # a zip whose comment pushed its end record further up
+        return await _torch_zip(path, size, read, budget, await _end_record(size, read, budget))
     if head[:1] != b"\x80":  # the PROTO opcode: a pickle from its first byte
-        # Neither a zip nor a pickle: torch.load would not take it, nor would anything run.
-        return WeightsScan(
-            path, "unknown", budget.spent, problems=("neither a zip checkpoint nor a pickle",)
-        )
-    data = await budget.read(read, 0, min(size, budget.limit - budget.spent))
+        # Neither a zip nor a pickle (Core ML or OpenVINO weights, GGML): torch.load refuses
+        # it and nothing unpickles it, so loading it cannot run code.
+        return WeightsScan(path, "not pickled", budget.spent)
+    data = tail if tail_start == 0 else await budget.read(read, 0, min(size, budget.left))
     scan = scan_pickle(data)
     problems = (
         () if scan.incomplete is None else (f"pickle not read to its end: {scan.incomplete}",)
@@ -167,8 +180,10 @@ async def _onnx(path: str, size: int, read: RangeReader, budget: Budget) -> Weig
     return WeightsScan(path, "onnx", budget.spent)
 
 
-async def _torch_zip(path: str, size: int, read: RangeReader, budget: Budget) -> WeightsScan:
-    tail_start, tail, at = await _end_record(size, read, budget)
+async def _torch_zip(
+    path: str, size: int, read: RangeReader, budget: Budget, end: tuple[int, bytes, int]
+) -> WeightsScan:
+    tail_start, tail, at = end
     if at < 0:
         return WeightsScan(
             path, "pytorch-zip", budget.spent, problems=("no zip directory at the end",)
@@ -180,26 +195,23 @@ async def _torch_zip(path: str, size: int, read: RangeReader, budget: Budget) ->
         return WeightsScan(
             path, "pytorch-zip", budget.spent, problems=("zip directory outside the file",)
         )
-    directory = await budget.read(read, cd_offset, cd_offset + cd_size)
+    if cd_offset >= tail_start:  # a small archive's directory came with its tail
+        directory = tail[cd_offset - tail_start : cd_offset - tail_start + cd_size]
+    else:
+        directory = await budget.read(read, cd_offset, cd_offset + cd_size)
     imports: dict[str, ImportedGlobal] = {}
     problems: list[str] = []
     members: list[str] = []
-    for name, method, length, local in _entries(directory):
-        members.append(name)
-        if not name.endswith(".pkl"):
+    for member in _entries(directory):
+        members.append(member.name)
+        if not member.name.endswith(".pkl"):
             continue
-        if method != _STORED:
-            problems.append(f"{name} is compressed: not a checkpoint torch writes")
+        scan = await _member(read, budget, size, member)
+        if isinstance(scan, str):
+            problems.append(f"{member.name}: {scan}")
             continue
-        header = await budget.read(read, local, local + 30)
-        if header[:4] != _LOCAL:
-            problems.append(f"{name}: no local header where the directory points")
-            continue
-        name_length, extra_length = struct.unpack_from("<HH", header, 26)
-        start = local + 30 + name_length + extra_length
-        scan = scan_pickle(await budget.read(read, start, start + length))
         if scan.incomplete is not None:
-            problems.append(f"{name}: {scan.incomplete}")
+            problems.append(f"{member.name}: {scan.incomplete}")
         imports.update({str(g): g for g in scan.imports})
     if not any(m.endswith("data.pkl") for m in members):
         problems.append("no data.pkl: not a PyTorch checkpoint")
@@ -211,6 +223,35 @@ async def _torch_zip(path: str, size: int, read: RangeReader, budget: Budget) ->
         tuple(problems),
         members=tuple(members),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """A zip member as the central directory lists it."""
+
+    name: str
+    compression: int
+    length: int  # compressed size
+    local: int  # where its local header starts
+    extra: int  # the directory's extra field length
+
+
+async def _member(read: RangeReader, budget: Budget, size: int, m: _Member) -> PickleScan | str:
+    """A member's pickle, walked; or what keeps it from being read."""
+    if m.compression != _STORED:
+        return "compressed: not a checkpoint torch writes"
+    local, length = m.local, m.length
+    # The local header, then the pickle, in one read: its extra field is usually the
+    # directory's (torch pads it to align data), and a little more is read in case.
+    guess = min(size, local + 30 + len(m.name.encode()) + m.extra + length + _LOCAL_SLACK)
+    chunk = await budget.read(read, local, max(local + 30, guess))
+    if chunk[:4] != _LOCAL:
+        return "no local header where the directory points"
+    name_length, extra_length = struct.unpack_from("<HH", chunk, 26)
+    start = 30 + name_length + extra_length
+    if start + length > len(chunk):
+        chunk += await budget.read(read, local + len(chunk), local + start + length)
+    return scan_pickle(chunk[start : start + length])
 
 
 async def _end_record(size: int, read: RangeReader, budget: Budget) -> tuple[int, bytes, int]:
@@ -240,8 +281,8 @@ async def _zip64_directory(
     return int(cd_size), int(cd_offset)
 
 
-def _entries(directory: bytes) -> list[tuple[str, int, int, int]]:
-    """(name, compression, compressed size, local header offset) of each member."""
+def _entries(directory: bytes) -> list[_Member]:
+    """The members the central directory lists."""
     found = []
     at = 0
     while directory[at : at + 4] == _CENTRAL:
@@ -252,7 +293,7 @@ def _entries(directory: bytes) -> list[tuple[str, int, int, int]]:
         name = directory[at + 46 : at + 46 + name_length].decode("utf-8", "replace")
         extra = directory[at + 46 + name_length : at + 46 + name_length + extra_length]
         compressed, local = _zip64_sizes(extra, compressed, local)
-        found.append((name, method, compressed, local))
+        found.append(_Member(name, method, compressed, local, extra_length))
         at += 46 + name_length + extra_length + comment_length
     return found
 
@@ -276,13 +317,19 @@ def _zip64_sizes(extra: bytes, compressed: int, local: int) -> tuple[int, int]:
 async def _safetensors(path: str, size: int, read: RangeReader, budget: Budget) -> WeightsScan:
     if size < _LENGTH_BYTES:
         return WeightsScan(path, "safetensors", 0, problems=("shorter than its header length",))
-    (length,) = struct.unpack("<Q", await budget.read(read, 0, _LENGTH_BYTES))
+    # Most headers (tens of KB) come with the first read; a longer one costs a second.
+    first = await budget.read(read, 0, min(size, FIRST_HEADER_READ))
+    (length,) = struct.unpack_from("<Q", first)
     if _LENGTH_BYTES + length > size:
         return WeightsScan(
             path, "safetensors", budget.spent, problems=("header longer than the file",)
         )
+    end = _LENGTH_BYTES + length
+    text = first[_LENGTH_BYTES:end]
+    if end > len(first):
+        text += await budget.read(read, len(first), end)
     try:
-        header = json.loads(await budget.read(read, 8, 8 + length))
+        header = json.loads(text)
     except ValueError:
         return WeightsScan(path, "safetensors", budget.spent, problems=("header is not JSON",))
     problems, dtypes = _check_tensors(header, size - 8 - length)

@@ -19,7 +19,9 @@ RATINGS = """
 query { artifacts(first: 10) { edges { node {
   sourceKey gatePassed
   rating { netScore metrics { name score applicable } gate { passed failures { metric } } }
-  ratingHistory { reason note netScore treeScore gatePassed at scorerVersion moved { metric before after } }
+  ratingHistory {
+    reason note netScore treeScore gatePassed at scorerVersion moved { metric before after }
+  }
 } } } }
 """
 

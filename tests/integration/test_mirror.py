@@ -307,7 +307,7 @@ async def _continues_the_copy(
 async def test_a_file_the_registry_may_not_fetch_stays_upstream(settings: Settings) -> None:
     """The fake CDN on loopback, not allowed: the weights are listed upstream with why, the
     rest is copied, and the ingest succeeds."""
-    closed = settings.model_copy(update={"mirror_max_bytes": CAP})
+    closed = settings.model_copy(update={"mirror_max_bytes": CAP, "upstream_allowed_hosts": []})
     async with registry_in_task(closed) as registry:
         art = await stored(registry, "tiny-bert-tuned")
     files = {f["path"]: f for f in art["files"]}

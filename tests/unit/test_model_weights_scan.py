@@ -11,7 +11,7 @@ import zipfile
 
 from app.mirror.entities import RepoFile
 from app.safety.imports import ImportVerdict
-from app.safety.service import ScanBudget, scan_model_weights
+from app.safety.service import WAVE, ScanBudget, scan_model_weights
 from app.safety.weights import RangeReader
 
 
@@ -59,6 +59,23 @@ async def test_files_past_the_budget_are_listed_unread_and_not_called_safe() -> 
     scan = await scan_model_weights(
         files, readers.__getitem__, ScanBudget(model_bytes=1, file_bytes=1)
     )
-    assert scan.unread == ("b.bin",)
+    assert scan.unread == ("a.bin", "b.bin")  # no share of one byte to give either
     assert scan.verdict is ImportVerdict.SUSPICIOUS
-    assert scan.bytes_read <= 1
+    assert scan.bytes_read == 0
+
+
+async def test_files_are_read_in_waves_within_the_model_budget() -> None:
+    state = collections.OrderedDict(w=bytearray(4))
+    contents = {f"shard-{i:02}.bin": _zip(state) for i in range(2 * WAVE + 1)}
+    files, readers = _files(contents)
+    size = len(next(iter(contents.values())))
+    enough = ScanBudget(model_bytes=len(contents) * 4 * size, file_bytes=4 * size)
+    scan = await scan_model_weights(files, readers.__getitem__, enough)
+    assert [f.path for f in scan.files] == sorted(contents)
+    assert scan.verdict is ImportVerdict.SAFE
+    # one wave's worth: the first wave reads, the rest find nothing left to share
+    tight = ScanBudget(model_bytes=WAVE * size, file_bytes=4 * size)
+    scan = await scan_model_weights(files, readers.__getitem__, tight)
+    assert scan.bytes_read <= tight.model_bytes
+    assert len(scan.unread) == len(contents) - WAVE
+    assert scan.verdict is ImportVerdict.SUSPICIOUS
