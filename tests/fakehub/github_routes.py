@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 import secrets
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlencode
 
 from tests.fakehub.github_store import GitHubRepo, GitHubStore
-from tests.fakehub.wire import JSON, RateWindow, Reply, Request, git_blob_sha, json_reply
+from tests.fakehub.wire import (
+    JSON,
+    RateWindow,
+    Reply,
+    Request,
+    git_blob_sha,
+    json_reply,
+    not_modified,
+)
 
 API_VERSION = "2022-11-28"
 DOCS = "https://docs.github.com/rest"
@@ -39,7 +48,30 @@ class GitHubApi:
             case _:
                 repo, rest = None, []
         reply = _not_found() if repo is None else _route(req, repo, tuple(rest))
+        unchanged = not_modified(req, reply)
+        if unchanged is not None:  # GitHub does not count a 304 against the rate limit
+            return self._stamp(req, unchanged, count=False)
         return self._stamp(req, reply)
+
+    def push(self, repo_id: str, message: str) -> str:
+        """A new commit on `repo_id`'s default branch (its newest, same tree); its sha."""
+        owner, _, name = repo_id.partition("/")
+        repo = self.store.get(owner, name)
+        if repo is None or not repo.commits:
+            raise KeyError(f"no GitHub fixture {repo_id} with commits")
+        sha = secrets.token_hex(20)
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        head = repo.commits[0]
+        commit = json.loads(json.dumps(head))  # a deep copy: its author and shape
+        commit["sha"] = sha
+        commit["commit"]["message"] = message
+        for role in ("author", "committer"):
+            if isinstance(commit["commit"].get(role), dict):
+                commit["commit"][role]["date"] = now
+        commit["parents"] = [{"sha": head["sha"]}]
+        repo.commits.insert(0, commit)
+        repo.repo["pushed_at"] = repo.repo["updated_at"] = now
+        return sha
 
     def fault(
         self, req: Request, status: int, retry_after: float | None, body: JSON | None
@@ -61,11 +93,11 @@ class GitHubApi:
             reply.headers |= {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
         return reply
 
-    def _stamp(self, req: Request, reply: Reply) -> Reply:
+    def _stamp(self, req: Request, reply: Reply, *, count: bool = True) -> Reply:
         authorized = "authorization" in req.headers
         limit = _TOKEN_LIMIT if authorized else _ANONYMOUS_LIMIT
         # Anonymous and token callers have separate quotas, as on GitHub.
-        used, remaining, reset = self._window.take(f"core:{authorized}", limit)
+        used, remaining, reset = self._window.take(f"core:{authorized}", limit, count=count)
         visibility = "private" if authorized else "public"
         request_id = ":".join(secrets.token_hex(n).upper() for n in (2, 3, 4, 4, 4))
         reply.headers.setdefault("x-github-media-type", "github.v3; format=json")

@@ -19,7 +19,7 @@ from typing import Self, SupportsIndex, overload
 from urllib.parse import quote, urlencode
 
 from tests.fakehub.hf_store import HfRepo, HfStore, Kind, LfsObject, filler
-from tests.fakehub.wire import JSON, RateWindow, Reply, Request, json_reply
+from tests.fakehub.wire import JSON, RateWindow, Reply, Request, json_reply, not_modified
 
 # The commits API pages like the hub: 50 a page unless `limit` says otherwise (clients ask for up
 # to 1000), `p` counts pages from 0.
@@ -50,6 +50,8 @@ class HuggingFaceHub:
             reply = self._resolve(req, "dataset", segs[1:])
         else:
             reply = self._resolve(req, "model", segs)
+        if segs[:1] != ("api",):  # the hub answers 304 on resolve (huggingface.js#1713)
+            reply = not_modified(req, reply) or reply
         return self._stamp(req, reply)
 
     def fault(

@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -105,6 +106,8 @@ class HfRepo:
     files: Path
     siblings: dict[str, JSON] = field(default_factory=dict)
     commits: list[JSON] = field(default_factory=list)
+    #: Files changed upstream since the fixture was loaded (`HfStore.commit`), by path.
+    edits: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def repo_id(self) -> str:
@@ -134,7 +137,10 @@ class HfRepo:
         return target
 
     def read(self, path: str) -> bytes | None:
-        """The shipped bytes of `path`, or None when the fixture does not ship it."""
+        """The bytes of `path` (as last committed, else shipped), or None when the fixture
+        does not ship it."""
+        if path in self.edits:
+            return self.edits[path]
         target = self.shipped(path)
         return None if target is None else target.read_bytes()
 
@@ -198,6 +204,37 @@ class HfStore:
         if known is None or (known.shipped is None and shipped is not None):
             # Shipped bytes win: every repo listing this sha256 downloads them.
             self.lfs_objects[sha256] = LfsObject(sha256, size, shipped, recipe)
+
+    def commit(
+        self,
+        kind: Kind,
+        repo_id: str,
+        files: dict[str, bytes],
+        message: str,
+        card_data: JSON | None = None,
+    ) -> str:
+        """A new commit on the repo's main: `files` (small, non-LFS) written, the listing's
+        `sha`, `lastModified`, sizes and blob ids with them, the history one longer; with
+        `card_data`, the card's front matter as the listing parses it. Its id."""
+        repo = self.find(kind, repo_id)
+        if not isinstance(repo, HfRepo):
+            raise KeyError(f"no {kind} fixture {repo_id}")
+        sha = hashlib.sha1(f"{repo.sha}:{message}".encode(), usedforsecurity=False).hexdigest()
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        for path, data in files.items():
+            repo.edits[path] = data
+            sibling = repo.siblings.setdefault(path, {"rfilename": path})
+            if sibling not in repo.info.setdefault("siblings", []):
+                repo.info["siblings"].append(sibling)
+            _describe(sibling, path, data)
+        authors = repo.commits[0]["authors"] if repo.commits else []
+        title = message.splitlines()[0]
+        entry = {"id": sha, "title": title, "message": message, "authors": authors, "date": now}
+        repo.commits.insert(0, entry)
+        repo.info.update(sha=sha, lastModified=now)
+        if card_data is not None:
+            repo.info["cardData"] = card_data
+        return sha
 
     def find(self, kind: Kind, repo_id: str) -> HfRepo | str | None:
         """The repo (its id matched whatever the case), or the canonical id a legacy id moved

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol, Self, cast
+from typing import Any, Protocol, Self, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.fakehub.github_routes import GitHubApi
@@ -157,6 +157,26 @@ class FakeHub:
         so a client that has read an answer finds them counted."""
         with self._state.lock:
             return sum(n for p, n in self._state.sent.items() if p.startswith(path_prefix))
+
+    def commit_model(
+        self,
+        repo_id: str,
+        files: dict[str, bytes],
+        message: str,
+        *,
+        card_data: dict[str, Any] | None = None,
+    ) -> str:
+        """Change a model upstream: a commit on its main writing `files` (its card, config;
+        not LFS), and with `card_data` the card's front matter as the listing shows it. The
+        listing's `sha` and history follow. Returns the new commit id."""
+        with self._state.lock:
+            return self.hf.store.commit("model", repo_id, files, message, card_data)
+
+    def push_commit(self, repo_id: str, message: str) -> str:
+        """Change a GitHub repository upstream: a new commit on its default branch (same
+        tree). Returns its sha."""
+        with self._state.lock:
+            return self.github.push(repo_id, message)
 
     def count(self, path: str) -> int:
         with self._state.lock:

@@ -96,13 +96,34 @@ class RateWindow:
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[int, int]] = {}
 
-    def take(self, bucket: str, limit: int) -> tuple[int, int, int]:
-        """Count one request; return (used, remaining, reset epoch seconds)."""
+    def take(self, bucket: str, limit: int, *, count: bool = True) -> tuple[int, int, int]:
+        """Count one request (unless not ``count``: GitHub's 304s are free); return (used,
+        remaining, reset epoch seconds)."""
         with self._lock:
             now = int(time.time())
             used, reset_at = self._buckets.get(bucket, (0, now + self._window))
             if now >= reset_at or used >= limit:
                 used, reset_at = 0, now + self._window
-            used += 1
+            used += 1 if count else 0
             self._buckets[bucket] = (used, reset_at)
             return used, limit - used, reset_at
+
+
+def not_modified(req: Request, reply: Reply) -> Reply | None:
+    """A 304 for a GET whose `If-None-Match` names the answer's ETag (weak comparison, as
+    RFC 9110 asks for it), keeping the answer's headers but its body and content ones."""
+    wanted = req.headers.get("if-none-match")
+    tag = reply.headers.get("ETag")
+    if req.method not in ("GET", "HEAD") or reply.status != 200 or not wanted or not tag:
+        return None
+    opaque = tag.removeprefix("W/")
+    if wanted.strip() != "*" and opaque not in {
+        t.strip().removeprefix("W/") for t in wanted.split(",")
+    }:
+        return None
+    kept = {
+        k: v
+        for k, v in reply.headers.items()
+        if k.lower() not in ("content-type", "content-length")
+    }
+    return Reply(304, b"", kept)
