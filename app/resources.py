@@ -111,6 +111,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
                 timeout_seconds=settings.upstream_timeout_seconds,
                 max_per_host=settings.upstream_max_concurrency_per_host,
                 max_body_bytes=settings.upstream_max_body_mb * 1024 * 1024,
+                requests_per_second=settings.upstream_requests_per_second,
             )
         )
         upstream = Upstream(

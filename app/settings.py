@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     scan_file_bytes: int = Field(default=FILE_BUDGET, ge=0)
     #: Concurrent requests to one upstream host, across all ingests of a process.
     upstream_max_concurrency_per_host: int = Field(default=100, ge=1)
+    #: Requests per second sent to one upstream host, a token bucket (0: no pace but what
+    #: the host's own rate-limit headers ask for, which is always honoured).
+    upstream_requests_per_second: float = Field(default=0.0, ge=0)
 
     #: How long `POST /artifact/{type}` (and the update) waits for the ingest before it
     #: answers 202 with the reserved id.

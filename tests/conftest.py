@@ -65,6 +65,7 @@ def hub(fake_hub: FakeHub) -> Iterator[FakeHub]:
     yield fake_hub
     fake_hub.clear_faults()
     fake_hub.latency = 0.0
+    fake_hub.restore_upstream()  # a test that changed a repo upstream changed it for itself
 
 
 @pytest.fixture

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 #: Models checked at once in a pass: bounded so a pass never crowds out ingests upstream.
 PASS_CONCURRENCY = 16
+#: Models whose documents and validators a pass reads at once.
+PASS_BATCH = 256
 #: Re-reads of an artifact re-rated by someone else while it was being rescored.
 _CAS_ATTEMPTS = 3
 
@@ -76,6 +78,15 @@ class SourceChecks:
         self._states = states
         self._report = report
         self._asked: dict[str, asyncio.Future[str | None]] = {}
+        self._known: dict[str, SourceState] = {}
+        self._primed: set[str] = set()
+
+    async def prime(self, sources: list[Source]) -> None:
+        """Read the validators of ``sources`` in one round trip, ahead of their checks."""
+        keys = sorted({s.key for s in sources} - self._primed)
+        if keys:
+            self._known.update(await self._states.get_many(keys))
+            self._primed.update(keys)
 
     async def changed(self, source: Source) -> bool:
         future = self._asked.get(source.key)
@@ -87,7 +98,9 @@ class SourceChecks:
 
     async def _current(self, source: Source) -> str | None:
         """The source's revision now (None: unknown), from a 304 or the answer's body."""
-        known = (await self._states.get_many([source.key])).get(source.key)
+        if source.key not in self._primed:
+            self._known.update(await self._states.get_many([source.key]))
+        known = self._known.get(source.key)
         etag = known.etag if known is not None and known.revision == source.rated_revision else None
         answer = await self._ask(source, etag)
         self._report.requests += 1
@@ -164,28 +177,35 @@ class RescoreService:
         async with self._upstream.session() as view:
             checks = SourceChecks(view, self._states, report)
 
-            async def one(artifact_id: str) -> None:
+            async def one(artifact: Artifact, rating: Rating) -> None:
                 async with gate:
                     try:
-                        artifact = await self._artifacts.find(artifact_id)
-                        if artifact is None or artifact.rating is None:
-                            return
-                        if outdated_only and artifact.rating.scorer_version == SCORER_VERSION:
-                            return
-                        report.checked += 1
-                        outcome = await self._check_and_rate(artifact, artifact.rating, checks)
+                        outcome = await self._check_and_rate(artifact, rating, checks)
                     except Exception as exc:  # noqa: BLE001 - one model's outage ends no pass
                         report.failed += 1
-                        log.warning("rescore of %s failed: %s", artifact_id, exc)
+                        log.warning("rescore of %s failed: %s", artifact.id, exc)
                         return
                     if outcome.reason is not None:
                         report.rescored += 1
                     if on_outcome is not None:
                         await on_outcome(outcome)
 
-            async with asyncio.TaskGroup() as group:
-                for artifact_id in await self._artifacts.rated_model_ids():
-                    group.create_task(one(artifact_id))
+            ids = await self._artifacts.rated_model_ids()
+            for at in range(0, len(ids), PASS_BATCH):  # one read of documents and validators
+                found = await self._artifacts.get_many(ids[at : at + PASS_BATCH])
+                batch = [
+                    (a, a.rating)
+                    for a in found
+                    if a is not None
+                    and a.rating is not None
+                    and not (outdated_only and a.rating.scorer_version == SCORER_VERSION)
+                ]
+                report.checked += len(batch)
+                if not outdated_only:
+                    await checks.prime([s for a, _ in batch for s in sources_of(a)])
+                async with asyncio.TaskGroup() as group:
+                    for artifact, rating in batch:
+                        group.create_task(one(artifact, rating))
         report.seconds = round(time.perf_counter() - started, 3)
         log.info(
             "rescore pass: %d checked, %d rescored, %d failed; %d requests, %d not modified",

@@ -51,16 +51,34 @@ class PickleScan:
         return ImportVerdict.SAFE
 
 
-def scan_pickle(data: bytes) -> PickleScan:
-    """Every global ``data`` would import, in order, each once."""
-    walk = _Walk()
+#: Pickles a legacy ``torch.save`` file writes one after another before its raw storage
+#: bytes: magic number, protocol version, system info, the state, the storage keys.
+LEGACY_PICKLES = 5
+_PROTO = 0x80
+
+
+def scan_pickle(data: bytes, *, pickles: int = 1) -> PickleScan:
+    """Every global ``data`` would import, in order, each once; with ``pickles`` above one,
+    the pickles that follow the first (each starting with PROTO) are walked too, as an
+    unpickler reading a legacy checkpoint would load them."""
+    found: dict[tuple[str, str], None] = {}
     incomplete = None
-    try:
-        for opcode, arg, _ in pickletools.genops(io.BytesIO(data)):
-            walk.step(opcode.name, arg)
-    except (ValueError, EOFError) as exc:  # pickletools' words for bytes it cannot read
-        incomplete = str(exc) or type(exc).__name__
-    imports = tuple(ImportedGlobal(m, n, classify(m, n)) for m, n in walk.found)
+    start = 0
+    for _ in range(pickles):
+        walk = _Walk(found)  # each pickle has its own memo
+        end = None
+        try:
+            for opcode, arg, position in pickletools.genops(io.BytesIO(data[start:])):
+                walk.step(opcode.name, arg)
+                if opcode.name == "STOP":
+                    end = start + (position or 0) + 1
+        except (ValueError, EOFError) as exc:  # pickletools' words for bytes it cannot read
+            incomplete = str(exc) or type(exc).__name__
+            break
+        if end is None or end >= len(data) or data[end] != _PROTO:
+            break
+        start = end
+    imports = tuple(ImportedGlobal(m, n, classify(m, n)) for m, n in found)
     return PickleScan(imports, incomplete)
 
 
@@ -68,8 +86,8 @@ class _Walk:
     """The little of the pickle machine's state that names imports: the last two values
     pushed (when they are strings) and the memo of strings."""
 
-    def __init__(self) -> None:
-        self.found: dict[tuple[str, str], None] = {}
+    def __init__(self, found: dict[tuple[str, str], None]) -> None:
+        self.found = found
         self._recent: list[str | None] = [None, None]
         self._memo: dict[int, str | None] = {}
 

@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from typing import TypeGuard
 
 from app.safety.imports import ImportVerdict
-from app.safety.pickles import ImportedGlobal, PickleScan, scan_pickle
+from app.safety.pickles import LEGACY_PICKLES, ImportedGlobal, PickleScan, scan_pickle
 
 #: Bytes ``[start, end)`` of the file.
 RangeReader = Callable[[int, int], Awaitable[bytes]]
@@ -135,7 +135,7 @@ async def _pickled(path: str, size: int, read: RangeReader, budget: Budget) -> W
         # it and nothing unpickles it, so loading it cannot run code.
         return WeightsScan(path, "not pickled", budget.spent)
     data = tail if tail_start == 0 else await budget.read(read, 0, min(size, budget.left))
-    scan = scan_pickle(data)
+    scan = scan_pickle(data, pickles=LEGACY_PICKLES)
     problems = (
         () if scan.incomplete is None else (f"pickle not read to its end: {scan.incomplete}",)
     )

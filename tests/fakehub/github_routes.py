@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import math
 import secrets
@@ -38,6 +39,8 @@ class GitHubApi:
     def __init__(self, fixtures: Path) -> None:
         self.store = GitHubStore(fixtures)
         self._window = RateWindow(3600)
+        # Repos changed by `push`, as loaded: (repo, commits) restored by `restore`.
+        self._loaded: dict[str, tuple[JSON, list[JSON]]] = {}
 
     def handle(self, req: Request) -> Reply:
         match req.segments:
@@ -59,6 +62,7 @@ class GitHubApi:
         repo = self.store.get(owner, name)
         if repo is None or not repo.commits:
             raise KeyError(f"no GitHub fixture {repo_id} with commits")
+        self._loaded.setdefault(repo.full_name, copy.deepcopy((repo.repo, repo.commits)))
         sha = secrets.token_hex(20)
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         head = repo.commits[0]
@@ -72,6 +76,15 @@ class GitHubApi:
         repo.commits.insert(0, commit)
         repo.repo["pushed_at"] = repo.repo["updated_at"] = now
         return sha
+
+    def restore(self) -> None:
+        """Every repo `push` changed, back as the fixture has it."""
+        for full_name, (loaded, commits) in self._loaded.items():
+            repo = self.store.repos[full_name.lower()]
+            repo.repo.clear()
+            repo.repo.update(copy.deepcopy(loaded))
+            repo.commits[:] = copy.deepcopy(commits)
+        self._loaded.clear()
 
     def fault(
         self, req: Request, status: int, retry_after: float | None, body: JSON | None

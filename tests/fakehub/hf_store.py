@@ -16,6 +16,7 @@ left as written: their sha256 is the real one for famous models, whose bytes are
 
 from __future__ import annotations
 
+import copy
 import filecmp
 import functools
 import hashlib
@@ -154,6 +155,8 @@ class HfStore:
         self.moved: dict[tuple[Kind, str], str] = {}
         # Listed LFS sha256 -> what the stand-in CDN serves for it.
         self.lfs_objects: dict[str, LfsObject] = {}
+        # Repos changed by `commit`, as loaded: (listing, history) restored by `restore`.
+        self._loaded: dict[tuple[Kind, str], tuple[JSON, list[JSON]]] = {}
         hf = root / "hf"
         for kind, folder in KIND_FOLDERS.items():
             for info_path in sorted((hf / folder).glob("*/*/info.json")):
@@ -219,6 +222,7 @@ class HfStore:
         repo = self.find(kind, repo_id)
         if not isinstance(repo, HfRepo):
             raise KeyError(f"no {kind} fixture {repo_id}")
+        self._loaded.setdefault((kind, repo.repo_id), copy.deepcopy((repo.info, repo.commits)))
         sha = hashlib.sha1(f"{repo.sha}:{message}".encode(), usedforsecurity=False).hexdigest()
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         for path, data in files.items():
@@ -235,6 +239,18 @@ class HfStore:
         if card_data is not None:
             repo.info["cardData"] = card_data
         return sha
+
+    def restore(self) -> None:
+        """Every repo `commit` changed, back as the fixture has it."""
+        for (kind, repo_id), (info, commits) in self._loaded.items():
+            repo = self.repos[kind, repo_id]
+            repo.info.clear()
+            repo.info.update(copy.deepcopy(info))
+            repo.siblings.clear()
+            repo.siblings.update({s["rfilename"]: s for s in repo.info.get("siblings", [])})
+            repo.commits[:] = copy.deepcopy(commits)
+            repo.edits.clear()
+        self._loaded.clear()
 
     def find(self, kind: Kind, repo_id: str) -> HfRepo | str | None:
         """The repo (its id matched whatever the case), or the canonical id a legacy id moved

@@ -178,6 +178,12 @@ class FakeHub:
         with self._state.lock:
             return self.github.push(repo_id, message)
 
+    def restore_upstream(self) -> None:
+        """Undo `commit_model` and `push_commit`: every repo as its fixture has it."""
+        with self._state.lock:
+            self.hf.store.restore()
+            self.github.restore()
+
     def count(self, path: str) -> int:
         with self._state.lock:
             return sum(1 for r in self._state.requests if r.path == path)

@@ -106,6 +106,10 @@ class RateWindow:
                 used, reset_at = 0, now + self._window
             used += 1 if count else 0
             self._buckets[bucket] = (used, reset_at)
+            if used >= limit:
+                # the window restarts with the next request: say so, or a client honouring
+                # `remaining == 0` would wait for a reset that has in effect already come
+                return used, 0, now
             return used, limit - used, reset_at
 
 

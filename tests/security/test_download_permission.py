@@ -82,7 +82,8 @@ async def test_every_graphql_path_to_a_download_link_needs_download(settings: Se
     assert len(paths) >= 5, paths  # artifact, artifacts, ingestJob, lineage, subscriptions...
     async with running_registry(settings) as registry:
         artifact_id = await _stored(registry, WHISPER)
-        reader_may = [Permission.SEARCH, Permission.UPLOAD]
+        # every permission but download, so that admin-only roots (rescoreArtifact) are walked
+        reader_may = [Permission.SEARCH, Permission.UPLOAD, Permission.ADMIN]
         reader = await registry.user_token("reader", reader_may)
         holder = await registry.user_token("holder", [*reader_may, Permission.DOWNLOAD])
         linked = 0

@@ -43,12 +43,15 @@ POLICY: dict[str, Permission | str] = {
     "deleteArtifact": Permission.UPLOAD,
     "reset": Permission.ADMIN,
     "verifyStoredFiles": Permission.ADMIN,
+    "rescoreArtifact": Permission.ADMIN,
+    "rescoreAll": Permission.ADMIN,
     "createUser": Permission.ADMIN,
     "authenticate": PUBLIC,
     "revokeToken": SIGNED_IN,
     "deleteUser": SIGNED_IN,
     "ingestProgress": Permission.SEARCH,
     "gateResults": Permission.SEARCH,
+    "ratingChanged": Permission.SEARCH,
 }
 REFUSED = frozenset({"UNAUTHENTICATED", "FORBIDDEN"})
 VICTIM = "victim"

@@ -90,6 +90,20 @@ async def test_a_legacy_pickle_is_read_from_its_start_within_the_budget() -> Non
     assert small.bytes_read <= 16
 
 
+async def test_every_pickle_of_a_legacy_checkpoint_is_walked(tmp_path: Path) -> None:
+    """``torch.save``'s legacy format writes five pickles before the storage bytes; a payload
+    in the state's pickle (the fourth) is found, not only what the first imports."""
+    magic, version, info = 0x1950A86A20F9469CFC6C, 1001, {"little_endian": True}
+    state = {"weight": _Payload(tmp_path / "ran")}
+    pickles = [magic, version, info, state, ["0"]]
+    data = b"".join(pickle.dumps(p, protocol=2) for p in pickles) + b"\x80" + b"\0" * 64
+    scan = await scan_weights("model.pt", len(data), Reader(data), limit=LIMIT)
+    assert scan.verdict is ImportVerdict.DANGEROUS
+    assert "posix.system" in {str(g) for g in scan.imports}
+    assert not scan.problems  # the storage bytes after the fifth pickle are not walked
+    assert not (tmp_path / "ran").exists()
+
+
 def safetensors(tensors: dict[str, tuple[str, list[int], tuple[int, int]]], data: int) -> bytes:
     header = {
         name: {"dtype": dtype, "shape": shape, "data_offsets": list(offsets)}
