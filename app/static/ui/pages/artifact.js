@@ -316,7 +316,7 @@ function trend(history) {
 function moves(record) {
   if (!record.moved.length) return "—";
   const value = (v) => (v === null ? "n/a" : score(v));
-  return h("ul", { class: "moves" }, record.moved.map((m) => h("li", { "data-metric": m.metric }, `${m.metric} ${value(m.before)} → ${value(m.after)}`)));
+  return h("ul", { class: "moves" }, record.moved.map((m) => h("li", { "data-metric": m.metric }, breakable(m.metric), ` ${value(m.before)} → ${value(m.after)}`)));
 }
 
 function historySection(a) {
@@ -349,7 +349,8 @@ function historySection(a) {
             h(
               "tr",
               { "data-reason": r.reason },
-              h("td", {}, date(r.at)),
+              h("td", {}, h("time", { datetime: r.at, title: date(r.at) },
+                new Date(r.at).toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" }))),
               h("td", {}, REASONS[r.reason] || r.reason, r.note ? h("div", { class: "muted" }, r.note) : null),
               h("td", {}, score(r.netScore)),
               h("td", {}, moves(r)),
