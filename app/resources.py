@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from app.artifacts.cached_repository import CachedArtifactRepository
 from app.artifacts.service import ArtifactService
+from app.artifacts.visibility import Visibility
 from app.audit.journal import AuditJournal
 from app.audit.repository import AuditRepository
 from app.audit.service import AuditService
@@ -176,6 +177,7 @@ async def _compose_services(resources: Resources) -> Services:
         versions=DataVersion(resources.redis, settings.queue_name),
         files=mirror,
         signer=resources.signer,
+        visibility=Visibility(hide_failed=settings.hide_failed_ratings),
     )
 
     async def ping_mongo() -> None:

@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     #: Kept for deployments that set it: false turns every entry point's mode to off.
     gate_enabled: bool = True
     metric_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: Artifacts whose current rating fails the gate (stored by an auditing entry point, or
+    #: failing since a rescore) are hidden from every caller but admins.
+    hide_failed_ratings: bool = False
     #: Seconds between the worker's rescore passes over every rated model (0: none); a pass
     #: asks upstream conditionally and rates again only what changed (app/rescoring).
     rescore_interval: float = Field(default=24 * 3600, ge=0)

@@ -22,6 +22,7 @@ from graphql import (
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.schema import validate_document
 
+from app.artifacts.visibility import view_as
 from app.auth.errors import AuthenticationError
 from app.errors import BackendUnavailableError
 from app.freshness import note_version
@@ -80,6 +81,7 @@ async def _refusal(
         return None
     try:
         context.principal = await context.services.auth.principal(context.token)
+        view_as(context.principal)  # what the resolvers read, they read for this caller
         if _is_subscription(document, operation_name):
             # its events come long after this check: they read the store, not a cache
             note_version(None)

@@ -21,6 +21,7 @@ from app.artifacts.entities import (
     ordinal_of,
 )
 from app.artifacts.errors import DuplicateSourceError
+from app.artifacts.sources import source_key
 from app.errors import ConflictError
 from app.mirror.entities import LeftUpstream, Manifest, MirroredFile
 from app.rating.entities import Rating
@@ -218,7 +219,9 @@ class ArtifactRepository:
     async def find_models(self, repo_ids: Sequence[str]) -> list[Artifact]:
         """Registered models among Hugging Face ``repo_ids`` (case-insensitive), in id order:
         two indexed round trips whatever their number."""
-        return await self.find_by_source_keys([f"hf:model:{r}" for r in repo_ids])
+        return await self.find_by_source_keys(
+            [source_key(SourceHost.HUGGING_FACE, ArtifactType.MODEL, r) for r in repo_ids]
+        )
 
     async def find_by_source_keys(self, keys: Sequence[str]) -> list[Artifact]:
         """Registered artifacts among normalized source keys (case-insensitive), in id order:

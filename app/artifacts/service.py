@@ -23,6 +23,7 @@ from app.artifacts.entities import (
     SourceRef,
 )
 from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError, NotRatedError
+from app.artifacts.visibility import Visibility
 from app.audit.entities import AuditAction, AuditedArtifact
 from app.audit.service import AuditService
 from app.auth.entities import Permission, Principal
@@ -83,8 +84,10 @@ class ArtifactService:
         versions: DataVersion,
         files: MirrorService,
         signer: LinkSigner,
+        visibility: Visibility | None = None,
     ) -> None:
         self._repo = repo
+        self.visibility = visibility or Visibility()
         self._blobs = blobs
         self._url_ttl = url_ttl
         self._audit = audit
@@ -103,9 +106,13 @@ class ArtifactService:
         return artifact
 
     async def get_many(self, ids: Sequence[str]) -> list[Artifact | None]:
-        """By id, in order (None where there is none); from this process's cache for a
-        request whose token check saw the version it was read under (``app.freshness``)."""
-        return await self._repo.get_many(ids)
+        """By id, in order (None where there is none, or none this request may see:
+        ``app.artifacts.visibility``); from this process's cache for a request whose token
+        check saw the version it was read under (``app.freshness``)."""
+        found = await self._repo.get_many(ids)
+        if not self.visibility.restricted():
+            return found
+        return [None if a is None or self.visibility.hidden(a) else a for a in found]
 
     async def find_by_source(self, source_key: str) -> Artifact | None:
         return await self._repo.find_by_source(source_key)
@@ -310,13 +317,16 @@ class ArtifactService:
 
     async def children(self, repo_ids: Sequence[str]) -> list[Artifact]:
         """Registered models naming any of ``repo_ids`` as a parent: one store round trip."""
-        return await self._repo.find_children(repo_ids)
+        return self._visible(await self._repo.find_children(repo_ids))
 
     async def find_by_source_keys(self, keys: Sequence[str]) -> list[Artifact]:
         return await self._repo.find_by_source_keys(keys)
 
     async def find_models(self, repo_ids: Sequence[str]) -> list[Artifact]:
-        return await self._repo.find_models(repo_ids)
+        return self._visible(await self._repo.find_models(repo_ids))
+
+    def _visible(self, found: list[Artifact]) -> list[Artifact]:
+        return [a for a in found if not self.visibility.hidden(a)]
 
     async def delete(self, artifact_id: str, *, user: str = "anonymous") -> Artifact:
         """Remove the blob, then the document: if the second step fails, deleting again

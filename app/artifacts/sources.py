@@ -85,33 +85,36 @@ def parse_source(url: str, artifact_type: ArtifactType) -> SourceRef:
     return _reference(parts.scheme, host, parts.path, parts.query, artifact_type)
 
 
+def source_key(host: SourceHost, artifact_type: ArtifactType, repo_id: str) -> str:
+    """The one spelling of a repository's source key: ``hf:model:org/name``,
+    ``hf:dataset:org/name``, ``github:owner/repo`` (code) or ``github:dataset:owner/repo``.
+    GitHub names are case-insensitive, so their keys fold case: one repo is one source."""
+    if host is SourceHost.HUGGING_FACE:
+        return f"hf:{artifact_type.value}:{repo_id}"
+    if host is SourceHost.GITHUB:
+        kind = "" if artifact_type is ArtifactType.CODE else f"{artifact_type.value}:"
+        return f"github:{kind}{repo_id.lower()}"
+    raise ValueError(f"{host} sources are keyed by their URL")
+
+
 def huggingface_source(artifact_type: ArtifactType, repo_id: str) -> SourceRef:
     """The Hugging Face repository ``repo_id`` (a model or a dataset)."""
-    if artifact_type is ArtifactType.DATASET:
-        return SourceRef(
-            SourceHost.HUGGING_FACE,
-            artifact_type,
-            repo_id,
-            f"hf:dataset:{repo_id}",
-            f"https://huggingface.co/datasets/{repo_id}",
-        )
+    prefix = "datasets/" if artifact_type is ArtifactType.DATASET else ""
     return SourceRef(
         SourceHost.HUGGING_FACE,
         artifact_type,
         repo_id,
-        f"hf:model:{repo_id}",
-        f"https://huggingface.co/{repo_id}",
+        source_key(SourceHost.HUGGING_FACE, artifact_type, repo_id),
+        f"https://huggingface.co/{prefix}{repo_id}",
     )
 
 
 def github_source(artifact_type: ArtifactType, repo_id: str) -> SourceRef:
-    # GitHub names are case-insensitive: the key folds case so one repo is one source.
-    kind = "" if artifact_type is ArtifactType.CODE else "dataset:"
     return SourceRef(
         SourceHost.GITHUB,
         artifact_type,
         repo_id,
-        f"github:{kind}{repo_id.lower()}",
+        source_key(SourceHost.GITHUB, artifact_type, repo_id),
         f"https://github.com/{repo_id}",
     )
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.artifacts.entities import Artifact
+from app.artifacts.entities import Artifact, ArtifactType, SourceHost
 from app.artifacts.service import ArtifactService
+from app.artifacts.sources import source_key
 from app.lineage.service import LineageService
 
 BYTES_PER_MB = 1_000_000
@@ -67,9 +68,12 @@ class CostService:
                 items.append(CostItem(ancestor, mb(ancestor), "ancestor"))
         keys: dict[str, str] = {}
         for model in (artifact, *lineage):
-            keys.update({f"hf:dataset:{d}".lower(): "dataset" for d in model.datasets})
+            for d in model.datasets:
+                keys[source_key(SourceHost.HUGGING_FACE, ArtifactType.DATASET, d).lower()] = (
+                    "dataset"
+                )
             if model.code_repo:
-                keys[f"github:{model.code_repo}".lower()] = "code"
+                keys[source_key(SourceHost.GITHUB, ArtifactType.CODE, model.code_repo)] = "code"
         for dep in await self._artifacts.find_by_source_keys(sorted(keys)):
             if dep.id not in seen:
                 seen.add(dep.id)

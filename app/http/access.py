@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from app.artifacts.visibility import view_as
 from app.auth.entities import Permission, Principal
 from app.auth.service import require
 from app.services import Services
@@ -35,6 +36,7 @@ async def require_token(
     if (permission := handler.opt.get("permission")) is not None:
         require(principal, Permission(permission))
     connection.state.principal = principal
+    view_as(principal)  # what the handler reads, it reads for this caller
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:

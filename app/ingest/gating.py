@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from app.artifacts.entities import Artifact
 from app.observability.metrics import record_gate_decision
+from app.ports import EventBus
 from app.rating.entities import GateDecision
 from app.rating.gate import GateMode
 
@@ -39,6 +41,27 @@ def gate_event(
         "reason": reason,
         **decision.to_dict(),
     }
+
+
+async def publish_redecision(
+    events: EventBus, artifact: Artifact, decision: GateDecision, *, job_id: str, reason: str
+) -> None:
+    """A stored model decided on again (its lineage or upstream changed), on ``gateResults``
+    under its own gate mode. The decision is on its rating already: a lost event is logged."""
+    event = gate_event(
+        job_id=job_id,
+        url=artifact.source_url,
+        source_key=artifact.source.key,
+        net_score=artifact.rating.net_score if artifact.rating is not None else 0.0,
+        decision=decision,
+        mode=artifact.gate_mode or GateMode.AUDIT,
+        artifact_id=artifact.id,
+        reason=f"re-rated: {reason}",
+    )
+    try:
+        await events.publish(GATE_CHANNEL, event)
+    except Exception:
+        log.warning("could not publish the new decision on %s", artifact.id, exc_info=True)
 
 
 def rejection_summary(decision: GateDecision) -> str:

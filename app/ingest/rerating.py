@@ -19,10 +19,10 @@ from app.artifacts.entities import Artifact, ArtifactType, RatingReason, RatingR
 from app.artifacts.rating_events import publish_rating
 from app.artifacts.service import ArtifactService
 from app.clock import utcnow
-from app.ingest.gating import GATE_CHANNEL, gate_event
+from app.ingest.gating import publish_redecision
 from app.ports import EventBus
 from app.rating.entities import Rating
-from app.rating.gate import GateMode, GatePolicy
+from app.rating.gate import GatePolicy
 from app.rating.service import RatingService
 
 log = logging.getLogger(__name__)
@@ -92,31 +92,15 @@ class LineageRerating:
             record = RatingRecord.of(rating, RatingReason.PARENT_RERATED, reason, at=utcnow())
             updated = await self._artifacts.set_rating(current, rating, record)
             if updated is not None:
-                await self._publish(updated, rating, reason, job_id)
+                if rating.gate is not None:
+                    await publish_redecision(
+                        self._events, updated, rating.gate, job_id=job_id, reason=reason
+                    )
                 await publish_rating(self._events, updated)
                 return updated
             current = await self._artifacts.find(artifact.id)  # re-rated meanwhile: again
         log.warning("artifact %s: gave up re-rating it after %d tries", artifact.id, _CAS_ATTEMPTS)
         return None
-
-    async def _publish(self, artifact: Artifact, rating: Rating, reason: str, job_id: str) -> None:
-        decision = rating.gate
-        if decision is None:
-            return
-        event = gate_event(
-            job_id=job_id,
-            url=artifact.source_url,
-            source_key=artifact.source.key,
-            net_score=rating.net_score,
-            decision=decision,
-            mode=artifact.gate_mode or GateMode.AUDIT,
-            artifact_id=artifact.id,
-            reason=f"re-rated: {reason}",
-        )
-        try:
-            await self._events.publish(GATE_CHANNEL, event)
-        except Exception:
-            log.warning("could not publish the re-rating of %s", artifact.id, exc_info=True)
 
 
 def _tree(rating: Rating) -> tuple[float, bool] | None:

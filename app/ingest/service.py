@@ -14,6 +14,7 @@ from typing import Any
 from app.artifacts.entities import ArtifactType
 from app.artifacts.service import ArtifactService
 from app.artifacts.sources import parse_source
+from app.artifacts.visibility import as_registry
 from app.audit.service import AuditService
 from app.ingest.entities import IngestError, IngestJob, IngestState
 from app.ingest.gating import GATE_CHANNEL, GATE_REJECTED
@@ -128,7 +129,9 @@ class IngestService:
         try:
             job = await self.wait(job, seconds)
             if job.state is IngestState.DONE:
-                return Stored(job, await self._artifacts.get(job.artifact_id))
+                with as_registry():  # the uploader is answered with what was stored
+                    stored = await self._artifacts.get(job.artifact_id)
+                return Stored(job, stored)
         except Exception:  # whatever failed, the job itself was accepted
             log.warning("watching accepted ingest %s failed", job.id, exc_info=True)
             return Pending(job)

@@ -27,12 +27,12 @@ from app.artifacts.rating_events import RATINGS_CHANNEL, publish_rating
 from app.artifacts.service import ArtifactService
 from app.clock import utcnow
 from app.errors import NotFoundError, ValidationError
-from app.ingest.gating import GATE_CHANNEL, gate_event
+from app.ingest.gating import publish_redecision
 from app.ingest.rerating import LineageRerating
 from app.ingest.service import WATCH_RESYNC_SECONDS
 from app.ports import EventBus
-from app.rating.entities import GateDecision, Rating
-from app.rating.gate import GateMode, GatePolicy
+from app.rating.entities import Rating
+from app.rating.gate import GatePolicy
 from app.rating.service import SCORER_VERSION, RatingService
 from app.rescoring.entities import PassReport, RescoreOutcome, Source, SourceState
 from app.rescoring.repository import SourceStates
@@ -250,27 +250,15 @@ class RescoreService:
             record = RatingRecord.of(rating, reason, note, at=utcnow())
             updated = await self._artifacts.set_rating(current, rating, record)
             if updated is not None:
-                await self._published(updated, decision, reason, note)
+                await publish_redecision(
+                    self._events,
+                    updated,
+                    decision,
+                    job_id=f"rescore:{updated.id}",
+                    reason=f"{reason.value} ({note})",
+                )
+                await publish_rating(self._events, updated)
                 await self._rerating.after_store(updated, f"rescore:{updated.id}")
                 return await self._artifacts.get(updated.id)
             current = await self._artifacts.find(artifact.id)  # re-rated meanwhile: again
         raise ValidationError(f"artifact {artifact.id} kept changing while being rescored")
-
-    async def _published(
-        self, artifact: Artifact, decision: GateDecision, reason: RatingReason, note: str
-    ) -> None:
-        event = gate_event(
-            job_id=f"rescore:{artifact.id}",
-            url=artifact.source_url,
-            source_key=artifact.source.key,
-            net_score=artifact.rating.net_score if artifact.rating is not None else 0.0,
-            decision=decision,
-            mode=artifact.gate_mode or GateMode.AUDIT,
-            artifact_id=artifact.id,
-            reason=f"re-rated: {reason.value} ({note})",
-        )
-        try:
-            await self._events.publish(GATE_CHANNEL, event)
-        except Exception:
-            log.warning("could not publish the rescore of %s", artifact.id, exc_info=True)
-        await publish_rating(self._events, artifact)

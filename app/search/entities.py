@@ -27,6 +27,9 @@ class ArtifactFilter:
     min_net_score: float | None = None
     #: The gate's decision on a model's rating; artifacts without one never match.
     gate_passed: bool | None = None
+    #: Leave out artifacts whose rating fails the gate (set by the search for a caller who may
+    #: not see them: ``app.artifacts.visibility``).
+    hide_failing: bool = False
 
     def accepts(
         self, type_: ArtifactType, net_score: float | None, name: str, *, gate_passed: bool | None
@@ -37,6 +40,8 @@ class ArtifactFilter:
         if self.min_net_score is not None and (net_score is None or net_score < self.min_net_score):
             return False
         if self.gate_passed is not None and gate_passed is not self.gate_passed:
+            return False
+        if self.hide_failing and gate_passed is False:
             return False
         return self.name is None or name == self.name
 

@@ -86,4 +86,8 @@ def _query(f: ArtifactFilter, after: int | None) -> Document:
     if f.gate_passed is not None:
         # null (datasets, code, ungated models) equals neither true nor false.
         query["gate_passed"] = f.gate_passed
+    if f.hide_failing:
+        query["gate_passed"] = (
+            {"$in": []} if f.gate_passed is False else query.get("gate_passed", {"$ne": False})
+        )
     return query

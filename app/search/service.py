@@ -22,7 +22,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.artifacts.cache import VersionedCache
 from app.artifacts.entities import Artifact, ordinal_of
@@ -87,6 +87,7 @@ class SearchService:
             raise InvalidPageSizeError(limit, MAX_PAGE_SIZE)
         start = None if after is None else decode_cursor(after)
         _check(f)
+        f = self._for_caller(f)
         if f.regex is None:
             (ids,) = await self._pages.read_through([(f, start, limit + 1)], self._page_ids)
             rows = await self._hydrate(ids)
@@ -134,9 +135,16 @@ class SearchService:
     async def count(self, f: ArtifactFilter) -> int:
         """How many artifacts match ``f`` in all."""
         _check(f)
+        f = self._for_caller(f)
         if f.regex is None:
             return await self._repo.count(f)
         return len(await self._matches(f, SearchPattern(f.regex)))
+
+    def _for_caller(self, f: ArtifactFilter) -> ArtifactFilter:
+        """``f``, leaving out what this request's caller may not see."""
+        if f.hide_failing or not self._artifacts.visibility.restricted():
+            return f
+        return replace(f, hide_failing=True)
 
     async def _page_ids(self, pages: list[_PageKey]) -> list[tuple[str, ...]]:
         return [tuple(await self._repo.page_ids(f, start, limit)) for f, start, limit in pages]
