@@ -121,6 +121,9 @@ def _outcome(event: dict[str, Any], *, show: bool) -> int:
                     f"{failure['gap']:.2f}",
                 )
             out.print(table)
+            for failure in gate.get("failures") or []:
+                if failure.get("detail"):  # what the check found: the file and the import
+                    out.print(f"{failure['metric']}: {failure['detail']}", highlight=False)
         return EXIT_REJECTED
     error = event.get("error") or {}
     if show:
@@ -165,9 +168,10 @@ def rescore(server: str, artifact_id: str | None, *, force: bool, as_json: bool)
             _print_json(report)
         else:
             out.print(
-                f"{report['checked']} models checked, {report['rescored']} rated again, "
-                f"{report['failed']} left for the next pass; {report['requests']} conditional "
-                f"requests upstream, {report['notModified']} answered 304, {report['seconds']} s"
+                f"{_many(report['checked'], 'model')} checked, {report['rescored']} rated again, "
+                f"{report['failed']} left for the next pass; "
+                f"{_many(report['requests'], 'conditional request')} upstream, "
+                f"{report['notModified']} answered 304, {report['seconds']} s"
             )
         return EXIT_OK if report["failed"] == 0 else EXIT_FAILED
     payload = registry.query(queries.RESCORE, wait=_PASS_SECONDS, id=artifact_id, force=force)
@@ -196,6 +200,10 @@ def rescore(server: str, artifact_id: str | None, *, force: bool, as_json: bool)
         highlight=False,
     )
     return EXIT_OK
+
+
+def _many(n: int, thing: str) -> str:
+    return f"{n} {thing}" + ("" if n == 1 else "s")
 
 
 def _value(score: float | None) -> str:

@@ -21,7 +21,7 @@ subscription Progress($jobId: ID!) {
     files { path doneBytes totalBytes }
     partialScores { name score applicable }
     netScore
-    gate { passed policyVersion threshold failures { metric score required gap } }
+    gate { passed policyVersion threshold failures { metric score required gap detail } }
     error { code message existingId }
     artifact { id name type }
   }
@@ -34,7 +34,7 @@ query Rate($id: ID!) {
     rating {
       netScore
       metrics { name score applicable notApplicableReason explanation error }
-      gate { passed failures { metric score required gap } }
+      gate { passed failures { metric score required gap detail } }
     }
   }
 }"""

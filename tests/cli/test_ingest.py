@@ -66,6 +66,13 @@ def test_a_gate_rejection_exits_1_with_the_failing_metrics(gated_server: str, tm
     assert "required" in done.stdout
 
 
+def test_a_rejected_pickle_names_its_file_and_import(gated_server: str, tmr: Tmr) -> None:
+    login(tmr, gated_server)
+    done = tmr("ingest", "https://huggingface.co/tmr-fixtures/pickle-rce", server=gated_server)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "weights_safety: pytorch_model.bin imports posix.system" in done.stdout
+
+
 def test_an_ingest_that_fails_upstream_exits_2_with_its_code(server: str, tmr: Tmr) -> None:
     login(tmr, server)
     done = tmr("ingest", "https://huggingface.co/nobody/no-such-model", server=server)

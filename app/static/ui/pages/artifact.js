@@ -18,7 +18,7 @@ const ARTIFACT = `query Artifact($id: ID!) {
       netScore scorerVersion weightsVersion
       sizeScore { raspberryPi jetsonNano desktopPc awsServer }
       metrics { name score latencySeconds evidence explanation applicable notApplicableReason error }
-      gate { passed policyVersion threshold skipped failures { metric score required gap } }
+      gate { passed policyVersion threshold skipped failures { metric score required gap detail } }
     }
     ratingHistory { at reason note netScore gatePassed scorerVersion moved { metric before after } }
     storedBytes
@@ -265,7 +265,7 @@ function gateSection(a) {
             "tbody",
             {},
             gate.failures.map((f) =>
-              h("tr", {}, h("th", { scope: "row" }, f.metric), h("td", {}, score(f.score)), h("td", {}, score(f.required)), h("td", {}, score(f.gap))),
+              h("tr", {}, h("th", { scope: "row" }, f.metric, detail(f)), h("td", {}, score(f.score)), h("td", {}, score(f.required)), h("td", {}, score(f.gap))),
             ),
           ),
         ),
@@ -317,6 +317,11 @@ function moves(record) {
   if (!record.moved.length) return "—";
   const value = (v) => (v === null ? "n/a" : score(v));
   return h("ul", { class: "moves" }, record.moved.map((m) => h("li", { "data-metric": m.metric }, breakable(m.metric), ` ${value(m.before)} → ${value(m.after)}`)));
+}
+
+// What a failing check found where its score does not say it (weights_safety: file and import).
+function detail(failure) {
+  return failure.detail ? h("div", { class: "muted failure-detail" }, failure.detail) : null;
 }
 
 function historySection(a) {

@@ -13,7 +13,7 @@ const PROGRESS = `fragment Progress on IngestStatus {
   files { path doneBytes totalBytes }
   partialScores { name score applicable notApplicableReason error latencySeconds }
   netScore
-  gate { passed policyVersion threshold failures { metric score required gap } skipped }
+  gate { passed policyVersion threshold failures { metric score required gap detail } skipped }
   error { code message existingId }
   artifact { id name }
 }`;
@@ -247,7 +247,7 @@ function gateView(job) {
               h(
                 "tr",
                 { "data-failure": f.metric },
-                h("th", { scope: "row" }, f.metric),
+                h("th", { scope: "row" }, f.metric, f.detail ? h("div", { class: "muted failure-detail" }, f.detail) : null),
                 h("td", {}, fmt.score(f.score)),
                 h("td", {}, fmt.score(f.required)),
                 h("td", {}, fmt.score(f.gap)),
