@@ -7,7 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
+import msgspec
+
+from app.artifacts.entities import ArtifactType, SourceRef
 from app.mirror.entities import FileProgress
 from app.rating.entities import GateDecision, MetricScore
 from app.rating.gate import GateMode
@@ -67,13 +69,6 @@ class IngestError:
     #: A conflict's artifact: the one already registered (or being registered) from the source.
     existing_id: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "existing_id": self.existing_id}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> IngestError:
-        return cls(d["code"], d["message"], d.get("existing_id"))
-
 
 @dataclass(frozen=True, slots=True)
 class IngestJob:
@@ -117,93 +112,37 @@ class IngestJob:
         return frozenset(keys)
 
     def to_event(self) -> dict[str, Any]:
-        """The JSON published on every transition."""
-        return {
-            "id": self.id,
-            "url": self.url,
-            "type": self.type.value,
-            "name": self.name,
-            "source_key": self.source_key,
-            "requester": self.requester,
-            "state": self.state.value,
-            "artifact_id": self.artifact_id,
-            "seq": self.seq,
-            "history": [{"state": h.state.value, "at": h.at.isoformat()} for h in self.history],
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "attempts": self.attempts,
-            "error": None if self.error is None else self.error.to_dict(),
-            "stored": self.stored,
-            "replaces": self.replaces,
-            "scores": [m.to_dict() for m in self.scores],
-            "net_score": self.net_score,
-            "gate": None if self.gate is None else self.gate.to_dict(),
-            "gate_mode": self.gate_mode.value,
-            "source": None if self.source is None else source_to_dict(self.source),
-            "files": files_to_list(self.files),
-        }
+        """The JSON published on every transition (dates as ISO 8601 strings)."""
+        event: dict[str, Any] = msgspec.to_builtins(self)
+        return event
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> IngestJob:
-        error = event.get("error")
-        return cls(
-            id=event["id"],
-            url=event["url"],
-            type=ArtifactType(event["type"]),
-            name=event["name"],
-            source_key=event["source_key"],
-            requester=event["requester"],
-            state=IngestState(event["state"]),
-            artifact_id=event["artifact_id"],
-            seq=int(event["seq"]),
-            history=tuple(
-                StateChange(IngestState(h["state"]), datetime.fromisoformat(h["at"]))
-                for h in event["history"]
-            ),
-            created_at=datetime.fromisoformat(event["created_at"]),
-            updated_at=datetime.fromisoformat(event["updated_at"]),
-            attempts=int(event["attempts"]),
-            error=None if error is None else IngestError.from_dict(error),
-            stored=bool(event["stored"]),
-            replaces=event.get("replaces"),
-            scores=tuple(MetricScore.from_dict(m) for m in event.get("scores") or ()),
-            net_score=event.get("net_score"),
-            gate=None if not event.get("gate") else GateDecision.from_dict(event["gate"]),
-            gate_mode=GateMode(event.get("gate_mode") or GateMode.ENFORCE),
-            source=None if not event.get("source") else source_from_dict(event["source"]),
-            files=files_from_list(event.get("files")),
-        )
+        return _from_builtins(event)
+
+    def to_document(self) -> dict[str, Any]:
+        """What the job store keeps: the event's fields, dates as dates, ``id`` as ``_id``."""
+        document: dict[str, Any] = msgspec.to_builtins(self, builtin_types=(datetime,))
+        document["_id"] = document.pop("id")
+        return document
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> IngestJob:
+        return _from_builtins({**document, "id": document["_id"]})
 
 
-def files_to_list(files: tuple[FileProgress, ...]) -> list[dict[str, Any]]:
-    return [{"path": f.path, "done": f.done, "total": f.total} for f in files]
+#: Fields whose null, in a job written by an older version, means "take the default".
+_DEFAULTED = frozenset({"gate_mode", "attempts", "stored", "scores", "files"})
 
 
-def files_from_list(items: list[dict[str, Any]] | None) -> tuple[FileProgress, ...]:
-    return tuple(FileProgress(i["path"], int(i["done"]), int(i["total"])) for i in items or ())
+def _from_builtins(data: dict[str, Any]) -> IngestJob:
+    """A job from its event or its document: one schema, the dataclasses', for both."""
+    known = {k: v for k, v in data.items() if k != "_id" and (v is not None or k not in _DEFAULTED)}
+    job: IngestJob = msgspec.convert(known, IngestJob, strict=False, builtin_types=(datetime,))
+    return job
 
 
 def lock_key(source_key: str) -> str:
     """Ingests of one source are one at a time whatever the case it is named in: the hubs'
     ids are case-insensitive."""
     return source_key.lower()
-
-
-def source_to_dict(source: SourceRef) -> dict[str, Any]:
-    return {
-        "host": source.host.value,
-        "type": source.type.value,
-        "repo_id": source.repo_id,
-        "key": source.key,
-        "canonical_url": source.canonical_url,
-    }
-
-
-def source_from_dict(d: dict[str, Any]) -> SourceRef:
-    return SourceRef(
-        host=SourceHost(d["host"]),
-        type=ArtifactType(d["type"]),
-        repo_id=d["repo_id"],
-        key=d["key"],
-        canonical_url=d["canonical_url"],
-    )

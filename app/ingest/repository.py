@@ -9,21 +9,13 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from app.artifacts.entities import ArtifactType
 from app.errors import BackendUnavailableError
 from app.ingest.entities import (
-    IngestError,
     IngestJob,
     IngestState,
     StateChange,
-    files_from_list,
-    files_to_list,
-    source_from_dict,
-    source_to_dict,
 )
-from app.rating.entities import GateDecision, MetricScore
-from app.rating.gate import GateMode
-from app.storage.mongo import Database, Document
+from app.storage.mongo import Database
 
 _CAS_ATTEMPTS = 8
 
@@ -39,11 +31,11 @@ class IngestJobRepository:
         await self._jobs.create_index("state")
 
     async def insert(self, job: IngestJob) -> None:
-        await self._jobs.insert_one(_to_document(job))
+        await self._jobs.insert_one(job.to_document())
 
     async def get(self, job_id: str) -> IngestJob | None:
         doc = await self._jobs.find_one({"_id": job_id})
-        return None if doc is None else _from_document(doc)
+        return None if doc is None else IngestJob.from_document(doc)
 
     async def transition(
         self,
@@ -72,7 +64,7 @@ class IngestJobRepository:
             # A whole-document replace rather than $set/$push: one code path that every
             # MongoDB-protocol server handles alike.
             result = await self._jobs.replace_one(
-                {"_id": current.id, "seq": current.seq}, _to_document(updated)
+                {"_id": current.id, "seq": current.seq}, updated.to_document()
             )
             if result.matched_count == 1:
                 return updated
@@ -92,7 +84,7 @@ class IngestJobRepository:
             .sort("updated_at", 1)
             .limit(limit)
         )
-        return [_from_document(d) async for d in cursor]
+        return [IngestJob.from_document(d) async for d in cursor]
 
     async def acquire_source(self, source_key: str, job_id: str) -> str | None:
         """Claim ``source_key`` for ``job_id``. Returns None when claimed, else the id of the
@@ -131,63 +123,3 @@ class IngestJobRepository:
             )
         }
         return [(source, job_id) for source, job_id in locks if job_id not in live]
-
-
-def _to_document(job: IngestJob) -> Document:
-    return {
-        "_id": job.id,
-        "url": job.url,
-        "type": job.type.value,
-        "name": job.name,
-        "source_key": job.source_key,
-        "requester": job.requester,
-        "state": job.state.value,
-        "artifact_id": job.artifact_id,
-        "seq": job.seq,
-        "history": _history(job),
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-        "attempts": job.attempts,
-        "error": None if job.error is None else job.error.to_dict(),
-        "stored": job.stored,
-        "replaces": job.replaces,
-        "scores": [m.to_dict() for m in job.scores],
-        "net_score": job.net_score,
-        "gate": None if job.gate is None else job.gate.to_dict(),
-        "gate_mode": job.gate_mode.value,
-        "source": None if job.source is None else source_to_dict(job.source),
-        "files": files_to_list(job.files),
-    }
-
-
-def _history(job: IngestJob) -> list[Document]:
-    return [{"state": h.state.value, "at": h.at} for h in job.history]
-
-
-def _from_document(d: Document) -> IngestJob:
-    error = d.get("error")
-    return IngestJob(
-        id=d["_id"],
-        url=d["url"],
-        type=ArtifactType(d["type"]),
-        name=d.get("name"),
-        source_key=d["source_key"],
-        requester=d["requester"],
-        state=IngestState(d["state"]),
-        artifact_id=d["artifact_id"],
-        seq=int(d["seq"]),
-        history=tuple(StateChange(IngestState(h["state"]), h["at"]) for h in d["history"]),
-        created_at=d["created_at"],
-        updated_at=d["updated_at"],
-        attempts=int(d.get("attempts", 0)),
-        error=None if error is None else IngestError.from_dict(error),
-        stored=bool(d.get("stored", False)),
-        replaces=d.get("replaces"),
-        scores=tuple(MetricScore.from_dict(m) for m in d.get("scores") or ()),
-        net_score=d.get("net_score"),
-        gate=None if not d.get("gate") else GateDecision.from_dict(d["gate"]),
-        # jobs queued before gate modes existed were enforced
-        gate_mode=GateMode(d.get("gate_mode") or GateMode.ENFORCE),
-        source=None if not d.get("source") else source_from_dict(d["source"]),
-        files=files_from_list(d.get("files")),
-    )
