@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 
 @dataclass(frozen=True, slots=True)
 class Measured:
@@ -37,33 +39,6 @@ class MetricScore:
     #: Why the metric does not apply ("" when it does).
     reason: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "score": self.score,
-            "latency_seconds": self.latency_seconds,
-            "evidence": list(self.evidence),
-            "explanation": self.explanation,
-            "applicable": self.applicable,
-            "breakdown": dict(self.breakdown),
-            "error": self.error,
-            "reason": self.reason,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MetricScore:
-        return cls(
-            name=d["name"],
-            score=float(d["score"]),
-            latency_seconds=float(d["latency_seconds"]),
-            evidence=tuple(d["evidence"]),
-            explanation=d["explanation"],
-            applicable=bool(d.get("applicable", True)),
-            breakdown={k: float(v) for k, v in (d.get("breakdown") or {}).items()},
-            error=d.get("error"),
-            reason=str(d.get("reason") or ""),  # ratings stored before it existed have none
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class GateFailure:
@@ -84,7 +59,7 @@ class GateDecision:
     policy_version: str
     threshold: float
     failures: tuple[GateFailure, ...]
-    skipped: tuple[str, ...]
+    skipped: tuple[str, ...] = ()
     #: A failure no gate mode but off lets through: weights whose loading would run code.
     blocking: bool = False
 
@@ -109,19 +84,9 @@ class GateDecision:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> GateDecision:
-        return cls(
-            passed=bool(d["passed"]),
-            policy_version=d["policy_version"],
-            threshold=float(d["threshold"]),
-            skipped=tuple(d.get("skipped") or ()),
-            blocking=bool(d.get("blocking", False)),  # decisions made before it existed: none
-            failures=tuple(
-                GateFailure(
-                    f["metric"], float(f["score"]), float(f["required"]), str(f.get("detail", ""))
-                )
-                for f in d.get("failures") or ()
-            ),
-        )
+        """From :meth:`to_dict` (a failure's ``gap`` is computed, not read), or as stored."""
+        decision: GateDecision = msgspec.convert(d, cls, strict=False)
+        return decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +97,7 @@ class Rating:
     weights_version: str
     weights: dict[str, float]
     #: Upstream revisions the rating was computed from, e.g. {"model": sha, "code": sha}.
-    revisions: dict[str, str]
+    revisions: dict[str, str] = field(default_factory=dict)
     gate: GateDecision | None = None
 
     def metric(self, name: str) -> MetricScore | None:
@@ -144,25 +109,13 @@ class Rating:
         return tuple(m for m in self.metrics if m.error is not None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "net_score": self.net_score,
-            "metrics": [m.to_dict() for m in self.metrics],
-            "scorer_version": self.scorer_version,
-            "weights_version": self.weights_version,
-            "weights": dict(self.weights),
-            "revisions": dict(self.revisions),
-            "gate": None if self.gate is None else self.gate.to_dict(),
-        }
+        """As stored and as a bundle's rating.json: the dataclasses' fields, nothing else."""
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        return data
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Rating:
-        gate = d.get("gate")
-        return cls(
-            net_score=float(d["net_score"]),
-            metrics=tuple(MetricScore.from_dict(m) for m in d["metrics"]),
-            scorer_version=d["scorer_version"],
-            weights_version=d["weights_version"],
-            weights={k: float(v) for k, v in d["weights"].items()},
-            revisions=dict(d.get("revisions") or {}),
-            gate=None if gate is None else GateDecision.from_dict(gate),
-        )
+        """From :meth:`to_dict`; fields a rating stored by an older version lacks (a metric's
+        ``reason``, the revisions) take their defaults."""
+        rating: Rating = msgspec.convert(d, cls, strict=False)
+        return rating

@@ -106,10 +106,11 @@ def test_a_rating_lists_its_failed_metrics() -> None:
 
 def test_the_reason_is_stored_and_old_documents_read_without_it() -> None:
     score = MetricScore("reviewedness", -1.0, 0.0, (), "", applicable=False, reason="no repo")
-    assert MetricScore.from_dict(score.to_dict()) == score
-    old = score.to_dict()
-    del old["reason"]
-    assert MetricScore.from_dict(old).reason == ""
+    rating = Rating(0.5, (score,), "tmr-scorer/2.0", "w", {}, {})
+    assert Rating.from_dict(rating.to_dict()) == rating  # ratings are stored whole
+    old = rating.to_dict()
+    del old["metrics"][0]["reason"]
+    assert Rating.from_dict(old).metrics[0].reason == ""
 
 
 async def test_a_github_rate_limit_is_not_a_missing_repo(hub: FakeHub) -> None:
