@@ -20,7 +20,7 @@ from huggingface_hub import DatasetInfo, ModelInfo
 from app.errors import UpstreamError, UpstreamGatedError, UpstreamNotFoundError
 from app.mirror.entities import RepoFile
 from app.rating.cards import Card, parse_card
-from app.rating.links import ParentLink, linked_code_repo, linked_datasets, parent_links
+from app.rating.links import NamedParent, linked_code_repo, linked_datasets, parent_links
 from app.safety.service import ModelWeightsScan, ScanBudget, scan_model_weights
 from app.safety.weights import RangeReader
 from app.upstream.cache import is_commit_id
@@ -233,8 +233,8 @@ class ScoringContext:
         return await self._once("config", fetch)
 
     # -- what it links to --------------------------------------------------------------------
-    async def parents(self) -> list[ParentLink]:
-        async def find() -> list[ParentLink]:
+    async def parents(self) -> list[NamedParent]:
+        async def find() -> list[NamedParent]:
             config, card = await asyncio.gather(self.config(), self.card())
             return parent_links(self.model_id, config, card)
 

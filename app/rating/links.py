@@ -17,7 +17,10 @@ _CONFIG_PARENT_KEYS = ("base_model", "base_model_name_or_path", "_name_or_path",
 
 
 @dataclass(frozen=True, slots=True)
-class ParentLink:
+class NamedParent:
+    """A parent model as the card or config names it, before the registry resolves it to an
+    artifact (``app.artifacts.entities.ParentLink``)."""
+
     repo_id: str
     source: str  # "config_json" | "model_card"
 
@@ -46,10 +49,10 @@ def linked_code_repo(card: Card, model_id: str) -> str | None:
     return candidates[0] if candidates else None
 
 
-def parent_links(model_id: str, config: dict[str, Any] | None, card: Card) -> list[ParentLink]:
+def parent_links(model_id: str, config: dict[str, Any] | None, card: Card) -> list[NamedParent]:
     """Parents named by config.json (``base_model``, ``_name_or_path`` naming another repo,
     ``teacher_model``...) and by the card's ``base_model``, first mention first."""
-    parents: list[ParentLink] = []
+    parents: list[NamedParent] = []
 
     def add(value: object, source: str) -> None:
         for item in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
@@ -59,7 +62,7 @@ def parent_links(model_id: str, config: dict[str, Any] | None, card: Card) -> li
                 and item.lower() != model_id.lower()
                 and all(p.repo_id.lower() != item.lower() for p in parents)
             ):
-                parents.append(ParentLink(item, source))
+                parents.append(NamedParent(item, source))
 
     for key in _CONFIG_PARENT_KEYS:
         add((config or {}).get(key), "config_json")
