@@ -10,6 +10,7 @@ from typing import Any
 from app.mirror.entities import Manifest
 from app.rating.entities import Rating
 from app.rating.gate import GateMode
+from app.rating.links import ParentLink
 
 
 class ArtifactType(StrEnum):
@@ -162,12 +163,3 @@ class MetricMove:
     metric: str
     before: float | None
     after: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class ParentLink:
-    """A lineage link: the parent's upstream name, and its registry id when registered."""
-
-    name: str
-    artifact_id: str | None
-    source: str  # "config_json" | "model_card"

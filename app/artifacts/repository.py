@@ -13,7 +13,6 @@ from app.artifacts.entities import (
     Artifact,
     ArtifactType,
     BlobRef,
-    ParentLink,
     RatingReason,
     RatingRecord,
     SourceHost,
@@ -26,6 +25,7 @@ from app.errors import ConflictError
 from app.mirror.entities import LeftUpstream, Manifest, MirroredFile
 from app.rating.entities import Rating
 from app.rating.gate import GateMode
+from app.rating.links import ParentLink
 from app.storage.mongo import Database, Document, next_sequence
 
 # Batched lookups by a secondary key go through a collection of their own, keyed by it:

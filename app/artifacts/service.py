@@ -23,6 +23,7 @@ from app.artifacts.entities import (
     SourceRef,
 )
 from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError, NotRatedError
+from app.artifacts.snapshots import SourceSnapshot
 from app.artifacts.visibility import Visibility
 from app.audit.entities import AuditAction, AuditedArtifact
 from app.audit.service import AuditService
@@ -39,7 +40,6 @@ from app.rating.context import RegisteredParent
 from app.rating.entities import Rating
 from app.rating.gate import GateMode
 from app.rating.service import ModelLinks
-from app.upstream.snapshots import SourceSnapshot
 
 log = logging.getLogger(__name__)
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")

@@ -1,6 +1,6 @@
 """What an ingest keeps of its source, by how far the registry may read it (DESIGN §5, identity):
 
-* Hugging Face and GitHub repositories: everything (app.upstream.snapshots).
+* Hugging Face and GitHub repositories: everything (app.ingest.snapshots).
 * Gated Hugging Face repositories without a token: the public API metadata, which the hub
   serves to anyone; their files (card, config) need a token, so the bundle holds none.
 * References (any other https host): nothing at all. No request is made; the bundle holds the
@@ -16,9 +16,10 @@ from typing import Any
 from huggingface_hub import DatasetInfo, ModelInfo
 
 from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
+from app.artifacts.snapshots import SourceSnapshot
 from app.errors import UpstreamGatedError
+from app.ingest.snapshots import fetch_snapshot
 from app.upstream.clients import UpstreamView
-from app.upstream.snapshots import SourceSnapshot, fetch_snapshot
 
 #: Why a gated repository's files are missing, in the words a user can act on.
 GATED_REASON = "gated: set TMR_HF_TOKEN"

@@ -25,6 +25,15 @@ class NamedParent:
     source: str  # "config_json" | "model_card"
 
 
+@dataclass(frozen=True, slots=True)
+class ParentLink:
+    """A lineage link: the parent's upstream name, and its registry id when registered."""
+
+    name: str
+    artifact_id: str | None
+    source: str  # "config_json" | "model_card"
+
+
 def linked_datasets(card: Card, tags: list[str] | None) -> list[str]:
     """Dataset repo ids named by the card's ``datasets`` or by ``dataset:`` tags."""
     found: list[str] = []

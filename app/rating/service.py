@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from app.artifacts.entities import ParentLink
 from app.rating.context import LinkedCards, ParentLookup, RegisteredParent, ScoringContext
 from app.rating.engine import OnResult, score_all
 from app.rating.entities import Rating
+from app.rating.links import ParentLink
 from app.rating.metrics.base import Metric
 from app.rating.net import WEIGHTS, WEIGHTS_VERSION, net_score
 from app.safety.service import ScanBudget

@@ -15,8 +15,8 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 
 from app.artifacts import repository
-from app.artifacts.entities import ParentLink
 from app.artifacts.repository import ArtifactRepository, to_document
+from app.rating.links import ParentLink
 from app.settings import Settings
 from app.storage import mongo
 from tests.support.builders import artifact

@@ -8,12 +8,12 @@ from app.artifacts.entities import (
     Artifact,
     ArtifactType,
     BlobRef,
-    ParentLink,
     SourceHost,
     SourceRef,
 )
 from app.clock import utcnow
 from app.ingest.entities import IngestJob, IngestState, StateChange
+from app.rating.links import ParentLink
 
 
 def artifact(

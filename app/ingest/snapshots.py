@@ -1,34 +1,21 @@
-"""Everything the registry keeps from upstream about one source, fetched concurrently."""
+"""Everything the registry keeps from upstream about one source (``SourceSnapshot``), fetched
+concurrently for an ingest."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from huggingface_hub import DatasetInfo, ModelInfo
 
 from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
+from app.artifacts.snapshots import SourceSnapshot
 from app.mirror.entities import RepoFile
 from app.upstream.clients import UpstreamView
 
 # Small text files worth keeping in a model's bundle when the repo has them.
 _MODEL_FILES = ("config.json", "generation_config.json", "tokenizer_config.json")
-
-
-@dataclass(frozen=True, slots=True)
-class SourceSnapshot:
-    revision: str | None
-    readme: str
-    license: str | None
-    size_bytes: int
-    #: Files for the bundle, by name (model card, config, upstream metadata JSON).
-    files: dict[str, bytes]
-    #: A few upstream facts kept on the artifact document.
-    summary: dict[str, Any] = field(default_factory=dict)
-    #: Every file of a model's repository at ``revision``, as the hub lists it.
-    repo_files: tuple[RepoFile, ...] = ()
 
 
 async def fetch_snapshot(source: SourceRef, upstream: UpstreamView) -> SourceSnapshot:
