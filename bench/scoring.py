@@ -29,10 +29,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.artifacts.entities import ArtifactType
 from app.auth.entities import PUBLISHED_ADMIN_PASSWORD
 from app.embedded import free_port, spawn, stop, wait_for_port
 from app.eventloop import run as run_on_best_loop
+from app.kinds import ArtifactType
 from app.rating.context import RegisteredParent, ScoringContext
 from app.rating.engine import score_all
 from app.rating.metrics.registry import ALL_METRICS

@@ -7,24 +7,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from app.audit.entities import AuditedArtifact
+from app.kinds import ArtifactType, SourceHost
 from app.mirror.entities import Manifest
 from app.rating.entities import Rating
 from app.rating.gate import GateMode
 from app.rating.links import ParentLink
-
-
-class ArtifactType(StrEnum):
-    MODEL = "model"
-    DATASET = "dataset"
-    CODE = "code"
-
-
-class SourceHost(StrEnum):
-    HUGGING_FACE = "huggingface"
-    GITHUB = "github"
-    #: Any other https URL (Kaggle, Zenodo, GitLab, ...), for datasets and code: registered as
-    #: a reference, never fetched (DESIGN §5, identity).
-    REFERENCE = "reference"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +83,10 @@ class Artifact:
     def metadata_fetched(self) -> bool:
         """False for a reference: the registry never asked its host anything."""
         return self.source.host is not SourceHost.REFERENCE
+
+    def audited(self) -> AuditedArtifact:
+        """The artifact as an audit entry records it."""
+        return AuditedArtifact(self.id, self.name, self.type)
 
     @property
     def gate_passed(self) -> bool | None:

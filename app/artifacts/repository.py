@@ -11,17 +11,16 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from app.artifacts.entities import (
     Artifact,
-    ArtifactType,
     BlobRef,
     RatingReason,
     RatingRecord,
-    SourceHost,
     SourceRef,
     ordinal_of,
 )
 from app.artifacts.errors import DuplicateSourceError
 from app.artifacts.sources import source_key
 from app.errors import ConflictError
+from app.kinds import ArtifactType, SourceHost
 from app.mirror.entities import LeftUpstream, Manifest, MirroredFile
 from app.rating.entities import Rating
 from app.rating.gate import GateMode

@@ -14,18 +14,11 @@ from typing import Any
 
 from app.artifacts.bundle import build_bundle
 from app.artifacts.cached_repository import CachedArtifactRepository
-from app.artifacts.entities import (
-    Artifact,
-    ArtifactType,
-    BlobRef,
-    RatingReason,
-    RatingRecord,
-    SourceRef,
-)
+from app.artifacts.entities import Artifact, BlobRef, RatingReason, RatingRecord, SourceRef
 from app.artifacts.errors import ArtifactNotFoundError, DuplicateSourceError, NotRatedError
 from app.artifacts.snapshots import SourceSnapshot
 from app.artifacts.visibility import Visibility
-from app.audit.entities import AuditAction, AuditedArtifact
+from app.audit.entities import AuditAction
 from app.audit.service import AuditService
 from app.auth.entities import Permission, Principal
 from app.auth.service import require
@@ -33,6 +26,7 @@ from app.clock import utcnow
 from app.downloads.links import LinkSigner
 from app.errors import AppError, NotFoundError
 from app.freshness import DataVersion
+from app.kinds import ArtifactType
 from app.mirror.entities import Manifest, PackagePart
 from app.mirror.service import MirrorService
 from app.ports import BlobStore
@@ -168,9 +162,7 @@ class ArtifactService:
         guarded. Issuing it is the DOWNLOAD the audit log records. The full package of an
         artifact that holds no copied file is its bundle, served by the blob store itself."""
         require(actor, Permission.DOWNLOAD)
-        await self._audit.record(
-            AuditAction.DOWNLOAD, AuditedArtifact.of(artifact), user=actor.name
-        )
+        await self._audit.record(AuditAction.DOWNLOAD, artifact.audited(), user=actor.name)
         if part is PackagePart.FULL and (artifact.manifest is None or not artifact.manifest.files):
             filename = f"{_UNSAFE_FILENAME.sub('_', artifact.name) or artifact.id}.zip"
             return await self._blobs.download_url(
@@ -184,9 +176,7 @@ class ArtifactService:
         held = {f.path: f for f in (artifact.manifest.files if artifact.manifest else ())}
         if path not in held:
             raise NotFoundError(f"artifact {artifact.id} holds no file {path!r}")
-        await self._audit.record(
-            AuditAction.DOWNLOAD, AuditedArtifact.of(artifact), user=actor.name
-        )
+        await self._audit.record(AuditAction.DOWNLOAD, artifact.audited(), user=actor.name)
         name = _UNSAFE_FILENAME.sub("_", path.rsplit("/", 1)[-1]) or "file"
         return await self._blobs.download_url(
             held[path].key, filename=name, ttl_seconds=self._url_ttl
@@ -197,7 +187,7 @@ class ArtifactService:
         artifact = await self.get(artifact_id)
         if artifact.type is not ArtifactType.MODEL or artifact.rating is None:
             raise NotRatedError(artifact_id)
-        await self._audit.record(AuditAction.RATE, AuditedArtifact.of(artifact), user=user)
+        await self._audit.record(AuditAction.RATE, artifact.audited(), user=user)
         return artifact, artifact.rating
 
     async def reset(self) -> None:
@@ -336,7 +326,7 @@ class ArtifactService:
         async with self._changing():
             await self._repo.delete(artifact_id)
         await self._release_files(artifact)
-        await self._audit.record(AuditAction.DELETE, AuditedArtifact.of(artifact), user=user)
+        await self._audit.record(AuditAction.DELETE, artifact.audited(), user=user)
         return artifact
 
     @contextlib.asynccontextmanager

@@ -17,8 +17,9 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
+from app.artifacts.entities import SourceRef
 from app.artifacts.errors import InvalidSourceError
+from app.kinds import ArtifactType, SourceHost
 
 MAX_URL_LENGTH = 2048
 HF_HOSTS = frozenset({"huggingface.co", "www.huggingface.co", "hf.co"})

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from app import cursors
-from app.artifacts.entities import Artifact, ArtifactType
+from app.kinds import ArtifactType
 
 
 class AuditAction(StrEnum):
@@ -27,10 +27,6 @@ class AuditedArtifact:
     id: str
     name: str
     type: ArtifactType
-
-    @classmethod
-    def of(cls, artifact: Artifact) -> AuditedArtifact:
-        return cls(artifact.id, artifact.name, artifact.type)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError
 
-from app.artifacts.entities import ArtifactType
 from app.audit.entities import AuditAction, AuditedArtifact, AuditEntry, AuditPage
+from app.kinds import ArtifactType
 from app.storage.mongo import Database, Document
 
 _DUPLICATE_KEY = 11000

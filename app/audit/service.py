@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from app.artifacts.entities import ArtifactType
 from app.audit.entities import (
     AuditAction,
     AuditedArtifact,
@@ -23,6 +22,7 @@ from app.audit.journal import AuditJournal, Pending
 from app.audit.repository import AuditRepository, entry_id
 from app.clock import utcnow
 from app.errors import ValidationError
+from app.kinds import ArtifactType
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

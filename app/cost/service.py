@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.artifacts.entities import Artifact, ArtifactType, SourceHost
+from app.artifacts.entities import Artifact
 from app.artifacts.service import ArtifactService
 from app.artifacts.sources import source_key
+from app.kinds import ArtifactType, SourceHost
 from app.lineage.service import LineageService
 
 BYTES_PER_MB = 1_000_000

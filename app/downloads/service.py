@@ -10,12 +10,13 @@ import zipfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from app.artifacts.entities import Artifact, ArtifactType
+from app.artifacts.entities import Artifact
 from app.artifacts.service import ArtifactService
 from app.artifacts.sources import huggingface_source
 from app.downloads.links import LinkSigner
 from app.downloads.package import Member, Opener
 from app.errors import ForbiddenError, ValidationError
+from app.kinds import ArtifactType
 from app.mirror.entities import FilePart, PackagePart, part_of
 from app.ports import BlobStore
 

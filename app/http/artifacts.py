@@ -18,7 +18,7 @@ from litestar.status_codes import (
     HTTP_424_FAILED_DEPENDENCY,
 )
 
-from app.artifacts.entities import Artifact, ArtifactType
+from app.artifacts.entities import Artifact
 from app.artifacts.errors import ArtifactNotFoundError
 from app.auth.entities import Permission, Principal
 from app.errors import ValidationError
@@ -35,6 +35,7 @@ from app.http.models import (
 )
 from app.ingest.gating import GATE_REJECTED
 from app.ingest.outcomes import Failed, IngestOutcome, Pending, Rejected, Stored
+from app.kinds import ArtifactType
 from app.mirror.entities import PackagePart
 from app.rating.entities import GateDecision
 from app.rating.gate import EntryPoint

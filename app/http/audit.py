@@ -7,13 +7,13 @@ from typing import Any
 from litestar import get
 from litestar.params import FromPath
 
-from app.artifacts.entities import ArtifactType
 from app.audit.entities import AuditAction
 from app.audit.service import MAX_PAGE_SIZE
 from app.auth.entities import Principal
 from app.http.access import SEARCH
 from app.http.artifacts import typed
 from app.http.models import ArtifactIdParam
+from app.kinds import ArtifactType
 from app.services import Services
 
 #: Actions the spec's ArtifactAuditEntry knows; DELETE and REJECT stay GraphQL-only.

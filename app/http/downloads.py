@@ -13,7 +13,6 @@ from litestar.status_codes import (
     HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
 )
 
-from app.artifacts.entities import ArtifactType
 from app.auth.entities import Principal
 from app.clock import utcnow
 from app.downloads.links import ARTIFACT_DOWNLOAD_PATH, DOWNLOAD_PATH, PACKAGE_PATH
@@ -22,6 +21,7 @@ from app.downloads.service import RangeNotSatisfiableError
 from app.http.access import DOWNLOAD, PUBLIC
 from app.http.artifacts import typed
 from app.http.models import ArtifactIdParam
+from app.kinds import ArtifactType
 from app.services import Services
 
 

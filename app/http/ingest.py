@@ -18,12 +18,12 @@ from litestar import Response, post
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_424_FAILED_DEPENDENCY
 
-from app.artifacts.entities import ArtifactType
 from app.auth.entities import Principal
 from app.http.access import UPLOAD
 from app.http.artifacts import failing_metrics
 from app.http.models import IngestAnswer, IngestRequest
 from app.ingest.outcomes import Failed, Pending, Rejected, Stored
+from app.kinds import ArtifactType
 from app.rating.entities import MetricScore
 from app.rating.gate import EntryPoint
 from app.services import Services

@@ -8,9 +8,9 @@ from typing import Any
 from litestar import get
 from litestar.params import FromPath
 
-from app.artifacts.entities import ArtifactType
 from app.http.access import SEARCH
 from app.http.models import MODEL_ONLY, ArtifactIdParam, require_model
+from app.kinds import ArtifactType
 from app.services import Services
 
 

@@ -9,8 +9,9 @@ import msgspec
 from litestar.params import HeaderParameter, PathParameter
 from litestar.types import ParametersMap
 
-from app.artifacts.entities import Artifact, ArtifactType
+from app.artifacts.entities import Artifact
 from app.artifacts.errors import ArtifactNotFoundError
+from app.kinds import ArtifactType
 
 ARTIFACT_ID_PATTERN = r"^[a-zA-Z0-9\-]+$"
 

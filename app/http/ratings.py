@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from litestar import Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from app.artifacts.entities import ArtifactType
 from app.auth.entities import Principal
 from app.http.access import SEARCH
 from app.http.artifacts import typed
@@ -17,6 +16,7 @@ from app.http.models import (
     LicenseCheckRequest,
     require_model,
 )
+from app.kinds import ArtifactType
 from app.rating.entities import Rating
 from app.rating.errors import RatingIncompleteError
 from app.rating.licenses import Compatibility

@@ -9,7 +9,8 @@ from typing import Any
 
 import msgspec
 
-from app.artifacts.entities import ArtifactType, SourceRef
+from app.artifacts.entities import SourceRef
+from app.kinds import ArtifactType
 from app.mirror.entities import FileProgress
 from app.rating.entities import GateDecision, MetricScore
 from app.rating.gate import GateMode

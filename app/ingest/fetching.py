@@ -15,10 +15,11 @@ from typing import Any
 
 from huggingface_hub import DatasetInfo, ModelInfo
 
-from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
+from app.artifacts.entities import SourceRef
 from app.artifacts.snapshots import SourceSnapshot
 from app.errors import UpstreamGatedError
 from app.ingest.snapshots import fetch_snapshot
+from app.kinds import ArtifactType, SourceHost
 from app.upstream.clients import UpstreamView
 
 #: Why a gated repository's files are missing, in the words a user can act on.

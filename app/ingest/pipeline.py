@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 
-from app.artifacts.entities import Artifact, ArtifactType, SourceHost, SourceRef
+from app.artifacts.entities import Artifact, SourceRef
 from app.artifacts.errors import DuplicateSourceError
 from app.artifacts.rating_events import publish_rating
 from app.artifacts.service import ArtifactService, NewArtifact
@@ -33,6 +33,7 @@ from app.ingest.gating import (
 from app.ingest.progress import JobProgress
 from app.ingest.rerating import LineageRerating
 from app.ingest.transitions import JobStates, progress_channel
+from app.kinds import ArtifactType, SourceHost
 from app.mirror.entities import Manifest
 from app.mirror.service import MirrorService
 from app.outages import outage
@@ -308,7 +309,7 @@ class IngestPipeline:
         ]
         if artifact.rating is not None:  # the model was rated: its scores are on record
             actions.append((AuditAction.RATE, f"ingest:{job.id}:rate"))
-        await self._audit.record_each(actions, AuditedArtifact.of(artifact), user=job.requester)
+        await self._audit.record_each(actions, artifact.audited(), user=job.requester)
 
     async def _publish_progress(self, job: IngestJob) -> None:
         """Metric results while the job is SCORING. They are persisted all together with the

@@ -15,11 +15,12 @@ import logging
 from collections import deque
 from dataclasses import replace
 
-from app.artifacts.entities import Artifact, ArtifactType, RatingReason, RatingRecord
+from app.artifacts.entities import Artifact, RatingReason, RatingRecord
 from app.artifacts.rating_events import publish_rating
 from app.artifacts.service import ArtifactService
 from app.clock import utcnow
 from app.ingest.gating import publish_redecision
+from app.kinds import ArtifactType
 from app.ports import EventBus
 from app.rating.entities import Rating
 from app.rating.gate import GatePolicy

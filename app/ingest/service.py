@@ -11,7 +11,6 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from app.artifacts.entities import ArtifactType
 from app.artifacts.service import ArtifactService
 from app.artifacts.sources import parse_source
 from app.artifacts.visibility import as_registry
@@ -24,6 +23,7 @@ from app.ingest.pipeline import IngestPipeline
 from app.ingest.repository import IngestJobRepository
 from app.ingest.rerating import LineageRerating
 from app.ingest.transitions import JobStates, progress_channel
+from app.kinds import ArtifactType
 from app.mirror.service import MirrorService
 from app.ports import EventBus, JobQueue
 from app.rating.gate import DEFAULT_MODES, EntryPoint, GateMode, GatePolicy

@@ -9,8 +9,9 @@ from typing import Any
 
 from huggingface_hub import DatasetInfo, ModelInfo
 
-from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
+from app.artifacts.entities import SourceRef
 from app.artifacts.snapshots import SourceSnapshot
+from app.kinds import ArtifactType, SourceHost
 from app.mirror.entities import RepoFile
 from app.upstream.clients import UpstreamView
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from app.artifacts.entities import ArtifactType, SourceHost
 from app.artifacts.errors import InvalidSourceError
 from app.artifacts.service import ArtifactService
 from app.artifacts.sources import parse_source
 from app.errors import UpstreamNotFoundError, ValidationError
+from app.kinds import ArtifactType, SourceHost
 from app.licensing.entities import LicenseCheck
 from app.licensing.errors import GitHubRepoNotFoundError
 from app.rating.licenses import (

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from app.artifacts.entities import Artifact, ArtifactType, RatingReason, RatingRecord
+from app.artifacts.entities import Artifact, RatingReason, RatingRecord
 from app.artifacts.rating_events import RATINGS_CHANNEL, publish_rating
 from app.artifacts.service import ArtifactService
 from app.clock import utcnow
@@ -30,6 +30,7 @@ from app.errors import NotFoundError, ValidationError
 from app.ingest.gating import publish_redecision
 from app.ingest.rerating import LineageRerating
 from app.ingest.service import WATCH_RESYNC_SECONDS
+from app.kinds import ArtifactType
 from app.ports import EventBus
 from app.rating.entities import Rating
 from app.rating.gate import GatePolicy

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app import cursors
-from app.artifacts.entities import Artifact, ArtifactType
+from app.artifacts.entities import Artifact
+from app.kinds import ArtifactType
 from app.search.errors import InvalidCursorError
 
 DEFAULT_PAGE_SIZE = 20

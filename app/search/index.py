@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from app.artifacts.entities import ArtifactType
+from app.kinds import ArtifactType
 from app.search.entities import ArtifactFilter
 from app.search.patterns import SearchPattern
 

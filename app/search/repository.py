@@ -3,7 +3,7 @@ app.artifacts.repository: ``ordinal``, ``name``, ``type``, ``net_score``, ``read
 
 from __future__ import annotations
 
-from app.artifacts.entities import ArtifactType
+from app.kinds import ArtifactType
 from app.search.entities import ArtifactFilter
 from app.search.index import IndexEntry
 from app.storage.mongo import Database, Document

@@ -5,10 +5,10 @@ from datetime import datetime
 import strawberry
 
 from app.artifacts.entities import Artifact as ArtifactEntity
-from app.artifacts.entities import ArtifactType as DomainArtifactType
 from app.artifacts.entities import RatingReason as DomainRatingReason
 from app.artifacts.entities import RatingRecord as RatingRecordEntity
 from app.auth.entities import Permission
+from app.kinds import ArtifactType as DomainArtifactType
 from app.mirror.entities import FilePart as DomainFilePart
 from app.mirror.entities import PackagePart as DomainPackagePart
 from schema.access import Requires

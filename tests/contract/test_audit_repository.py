@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 import pytest
 from pymongo.errors import BulkWriteError
 
-from app.artifacts.entities import ArtifactType
 from app.audit.entities import AuditAction, AuditedArtifact, AuditEntry
 from app.audit.repository import AuditRepository
 from app.clock import utcnow
+from app.kinds import ArtifactType
 from app.storage import mongo
 
 ONE = AuditedArtifact("1", "bert", ArtifactType.MODEL)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from app.artifacts.entities import ArtifactType
 from app.ingest.entities import IngestState
+from app.kinds import ArtifactType
 from app.mirror.entities import MirroredFile
 from app.settings import Settings
 from tests.fakehub import FakeHub

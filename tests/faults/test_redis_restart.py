@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from app.artifacts.entities import ArtifactType
 from app.errors import BackendUnavailableError
 from app.ingest.entities import IngestJob, IngestState
+from app.kinds import ArtifactType
 from app.queue import RedisWorkerRegistry
 from tests.fakehub import FakeHub
 from tests.faults.conftest import (

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.artifacts.entities import ArtifactType
 from app.ingest.entities import IngestState
+from app.kinds import ArtifactType
 from app.queue import RedisWorkerRegistry
 from tests.fakehub import FakeHub
 from tests.faults.conftest import (

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from app.artifacts.entities import ArtifactType
 from app.artifacts.repository import ArtifactRepository
 from app.audit.entities import AuditAction, AuditedArtifact
 from app.audit.service import AuditService
+from app.kinds import ArtifactType
 from app.settings import Settings
 from app.storage import mongo
 from tests.support.builders import artifact

@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.artifacts.entities import ArtifactType
 from app.ingest.entities import IngestState
+from app.kinds import ArtifactType
 from app.rating.gate import EntryPoint, GateMode
 from app.settings import Settings
 from tests.support import queries

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from app.artifacts.entities import Artifact, ArtifactType
+from app.artifacts.entities import Artifact
 from app.artifacts.repository import ArtifactRepository, _to_document
+from app.kinds import ArtifactType
 from app.rating.entities import Rating
 from app.settings import Settings
 from app.storage import mongo

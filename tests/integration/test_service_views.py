@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from app.artifacts.entities import ArtifactType
 from app.artifacts.repository import ArtifactRepository
+from app.kinds import ArtifactType
 from app.rating.links import ParentLink
 from app.search.entities import ArtifactFilter
 from app.settings import Settings

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pymongo.errors import NetworkTimeout
 
-from app.artifacts.entities import ArtifactType
 from app.artifacts.repository import ArtifactRepository
 from app.ingest.entities import IngestState
+from app.kinds import ArtifactType
 from app.settings import Settings
 from tests.support.registry import Registry, running_registry
 

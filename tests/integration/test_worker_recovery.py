@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from app.artifacts.entities import ArtifactType
 from app.ingest.entities import IngestJob, IngestState
 from app.ingest.repository import IngestJobRepository
+from app.kinds import ArtifactType
 from app.settings import Settings
 from app.storage import mongo
 from tests.support.processes import settings_env

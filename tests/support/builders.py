@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from app.artifacts.entities import (
-    Artifact,
-    ArtifactType,
-    BlobRef,
-    SourceHost,
-    SourceRef,
-)
+from app.artifacts.entities import Artifact, BlobRef, SourceRef
 from app.clock import utcnow
 from app.ingest.entities import IngestJob, IngestState, StateChange
+from app.kinds import ArtifactType, SourceHost
 from app.rating.links import ParentLink
 
 

@@ -6,9 +6,9 @@ import base64
 
 import pytest
 
-from app.artifacts.entities import ArtifactType
 from app.audit.entities import AuditAction, AuditedArtifact, AuditEntry, seq_of_cursor
 from app.clock import utcnow
+from app.kinds import ArtifactType
 
 
 def test_a_cursor_round_trips() -> None:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.artifacts.entities import ArtifactType, SourceHost, SourceRef
+from app.artifacts.entities import SourceRef
 from app.ingest.entities import IngestError, IngestJob, IngestState, StateChange
+from app.kinds import ArtifactType, SourceHost
 from app.mirror.entities import FileProgress
 from app.rating.entities import GateDecision, GateFailure, MetricScore
 from app.rating.gate import GateMode

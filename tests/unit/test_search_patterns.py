@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.artifacts.entities import ArtifactType
 from app.errors import ValidationError
+from app.kinds import ArtifactType
 from app.search.entities import ArtifactFilter, decode_cursor, encode_cursor
 from app.search.errors import InvalidCursorError, InvalidPatternError
 from app.search.index import IndexEntry, SearchIndex, position_after

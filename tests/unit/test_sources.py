@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.artifacts.entities import ArtifactType, SourceHost
 from app.artifacts.errors import InvalidSourceError
 from app.artifacts.sources import canonical, parse_source
+from app.kinds import ArtifactType, SourceHost
 
 MODEL = ArtifactType.MODEL
 DATASET = ArtifactType.DATASET
