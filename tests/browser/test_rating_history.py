@@ -4,12 +4,9 @@ net score's trend, and the card fits a phone."""
 
 from __future__ import annotations
 
-import copy
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import screenshot
@@ -34,39 +31,17 @@ PHONE_WIDTH = 390
 SHOWN_SCORE = re.compile(r"^\d\.\d\d$")
 
 
-@pytest.fixture
-def whisper_upstream(hub: FakeHub) -> Iterator[FakeHub]:
-    """The session's fake hub, with whisper-tiny as its fixture ships it again afterwards: a
-    commit lasts for the whole session, and later tests rate the model as shipped."""
-    repo = hub.hf.store.find("model", WHISPER_ID)
-    assert repo is not None
-    assert not isinstance(repo, str)
-    # One deep copy of all four keeps the siblings shared between the listing and the index.
-    saved = copy.deepcopy((repo.info, repo.siblings, repo.commits, repo.edits))
-    try:
-        yield hub
-    finally:
-        info, siblings, commits, edits = saved
-        with hub._state.lock:
-            repo.info.clear()
-            repo.info.update(info)
-            repo.siblings.clear()
-            repo.siblings.update(siblings)
-            repo.commits[:] = commits
-            repo.edits.clear()
-            repo.edits.update(edits)
-
-
 def history_card(page: Page) -> Locator:
     return page.get_by_role("region", name="Rating history")
 
 
 def test_a_model_changed_upstream_shows_both_ratings_and_what_moved(
-    page: Page, server: str, whisper_upstream: FakeHub, tmp_path: Path
+    page: Page, server: str, hub: FakeHub, tmp_path: Path
 ) -> None:
     token = admin_token(server)
     model = ingest(server, token, WHISPER)
-    whisper_upstream.commit_model(WHISPER_ID, {"README.md": SHORT_CARD}, "Shorten the card")
+    # the hub fixture gives the repo back as shipped after the test (restore_upstream)
+    hub.commit_model(WHISPER_ID, {"README.md": SHORT_CARD}, "Shorten the card")
     rescored = gql(server, token, RESCORE, id=model)["rescoreArtifact"]
     assert rescored == {"rescored": True, "reason": "UPSTREAM_CHANGED", "error": None}
     kept = gql(server, token, HISTORY, id=model)["artifact"]["ratingHistory"]
