@@ -56,6 +56,9 @@ SINGLE_RUNS = 3
 @dataclass(frozen=True)
 class RemoteHub:
     url: str
+    #: Its second origin, where LFS files redirect (the weights scan reads there): allowed
+    #: as an operator allows theirs.
+    cdn_url: str
 
 
 @contextmanager
@@ -80,9 +83,20 @@ def hub_process(fixtures: Path, latency: float, work: Path) -> Iterator[RemoteHu
     )
     try:
         wait_for_port(port, proc, "fake hub")
-        yield RemoteHub(f"http://127.0.0.1:{port}")
+        yield RemoteHub(f"http://127.0.0.1:{port}", _printed_cdn(work / "hub.log"))
     finally:
         stop(proc)
+
+
+def _printed_cdn(log: Path) -> str:
+    """The CDN origin the fake hub prints when it starts."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for line in log.read_text().splitlines():
+            if line.strip().startswith("CDN "):
+                return line.split()[-1]
+        time.sleep(0.05)
+    raise RuntimeError(f"the fake hub printed no CDN origin in {log}")
 
 
 async def no_parents(repo_ids: list[str]) -> list[RegisteredParent]:
@@ -90,7 +104,7 @@ async def no_parents(repo_ids: list[str]) -> list[RegisteredParent]:
 
 
 def upstream_for(http: UpstreamHttp, hub: RemoteHub) -> Upstream:
-    return Upstream(http, UpstreamConfig(hub.url, None, hub.url, None))
+    return Upstream(http, UpstreamConfig(hub.url, None, hub.url, None, (hub.cdn_url,)))
 
 
 async def timed(fn: Callable[[], Awaitable[object]]) -> float:
@@ -252,6 +266,7 @@ async def main(
                 public_url=PUBLIC_URL,
                 admin_password=PUBLISHED_ADMIN_PASSWORD,  # external backends need it
                 gate_enabled=False,
+                upstream_allowed_hosts=[hub.cdn_url],
                 worker_max_jobs=max(count, 1),
                 upstream_cache_seconds=300 if shared_cache else 0,
             )
