@@ -68,6 +68,8 @@ class Streamed:
     status: int
     #: The body, chunk by chunk.
     chunks: AsyncIterator[bytes]
+    #: Where the answer came from, after redirects.
+    url: str = ""
 
 
 #: A large file takes as long as it takes; only a stalled read is a failure.
@@ -175,7 +177,7 @@ class UpstreamHttp:
             else:
                 if response.status not in _RETRY_STATUSES or last:
                     async with opened:
-                        yield Streamed(response.status, _chunks(response, url))
+                        yield Streamed(response.status, _chunks(response, url), str(response.url))
                     return
                 await opened.aclose()
             await asyncio.sleep(_backoff(attempt))

@@ -23,6 +23,8 @@ from app.errors import (
 from app.upstream.http import Fetched, Revision
 from app.upstream.session import UpstreamSession
 
+#: What a CDN answers a signed location that has expired.
+_EXPIRED = frozenset({401, 403, 404, 410})
 #: Commits per page of the hub's commits API (it allows up to 1000; its own clients ask 100).
 COMMITS_PAGE = 100
 
@@ -32,6 +34,8 @@ class HuggingFaceClient:
         self._session = session
         self._endpoint = endpoint.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        #: Where the hub redirected each file's resolve URL (its CDN), for further reads.
+        self._located: dict[str, str] = {}
 
     async def model_info(self, repo_id: str) -> tuple[ModelInfo, dict[str, Any]]:
         raw = await self._info("models", repo_id)
@@ -105,15 +109,44 @@ class HuggingFaceClient:
         self, repo_id: str, path: str, *, revision: str, start: int, end: int
     ) -> bytes:
         """Bytes ``[start, end)`` of a model file, by an HTTP range request (the CDN honours
-        them); never more, even from a server that answers the whole file."""
+        them); never more, even from a server that answers the whole file. The hub redirects
+        a large file to its CDN: later reads of the same file go there at once, a round trip
+        fewer, without the hub's credentials; a location that has expired is asked anew."""
         if end <= start:
             return b""
-        url = hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
-        headers = {**self._headers, "Range": f"bytes={start}-{end - 1}"}
-        async with self._session.stream(url, headers) as body:
+        resolve = hf_hub_url(repo_id, path, revision=revision, endpoint=self._endpoint)
+        located = self._located.get(resolve)
+        if located is not None:
+            data = await self._range(located, {}, f"{repo_id}/{path}", start, end, remembered=True)
+            if data is not None:
+                return data
+            del self._located[resolve]
+        data = await self._range(
+            resolve, self._headers, f"{repo_id}/{path}", start, end, remembered=False
+        )
+        return b"" if data is None else data
+
+    async def _range(
+        self,
+        url: str,
+        headers: dict[str, str],
+        what: str,
+        start: int,
+        end: int,
+        *,
+        remembered: bool,
+    ) -> bytes | None:
+        """None when a ``remembered`` location no longer answers (for the caller to ask the
+        hub anew)."""
+        sent = {**headers, "Range": f"bytes={start}-{end - 1}"}
+        async with self._session.stream(url, sent) as body:
             if body.status == 416:  # noqa: PLR2004 - nothing there: past the end
                 return b""
-            _raise_for_download(body.status, f"{repo_id}/{path}")
+            if remembered and body.status in _EXPIRED:
+                return None
+            _raise_for_download(body.status, what)
+            if not remembered and body.url and body.url != url:
+                self._located[url] = body.url
             skip = start if body.status == 200 else 0  # noqa: PLR2004 - Range ignored
             wanted = end - start
             data = bytearray()

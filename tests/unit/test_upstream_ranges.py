@@ -57,3 +57,32 @@ async def test_the_tail_of_a_large_object_costs_only_the_tail(
     assert len(tail) == 64
     cdn = [r for r in hub.requests if r.path.startswith("/cdn-lfs/")]
     assert [r.headers.get("range") for r in cdn] == ["bytes=440449704-440449767"]
+
+
+async def test_later_reads_of_a_file_go_to_its_cdn_location_without_the_token(
+    http: UpstreamHttp, hub: FakeHub
+) -> None:
+    token = "hf_reader"
+    upstream = Upstream(http, UpstreamConfig(hub.url, token, hub.url, None, (hub.hf.cdn_url,)))
+    revision = json.loads((FILES / "info.json").read_text())["sha"]
+    whole = (FILES / "files" / "model.safetensors").read_bytes()
+    async with upstream.session() as view:
+        await view.hf.read_range(TINY, "model.safetensors", revision=revision, start=0, end=8)
+        hub.clear_requests()
+        again = await view.hf.read_range(
+            TINY, "model.safetensors", revision=revision, start=8, end=16
+        )
+        asked = [(r.path, r.headers.get("authorization")) for r in hub.requests]
+        # the location expires: the hub is asked again, with the token
+        sha256 = asked[0][0].removeprefix("/cdn-lfs/")
+        hub.inject_fault(f"/cdn-lfs/{sha256}", status=403)
+        hub.clear_requests()
+        after = await view.hf.read_range(
+            TINY, "model.safetensors", revision=revision, start=16, end=24
+        )
+        reasked = [(r.path, r.headers.get("authorization")) for r in hub.requests]
+    assert again == whole[8:16]
+    assert asked == [(f"/cdn-lfs/{sha256}", None)]  # one request, and no credentials
+    assert after == whole[16:24]
+    assert [path.startswith("/cdn-lfs/") for path, _ in reasked] == [True, False, True]
+    assert reasked[1][1] == f"Bearer {token}"  # the hub, with the token
