@@ -46,6 +46,7 @@ from app.queue import ArqJobQueue, Heartbeat, RedisWorkerRegistry
 from app.rating.gate import GatePolicy
 from app.rating.metrics.registry import ALL_METRICS
 from app.rating.service import RatingService
+from app.rescoring.checks import SourceValidators
 from app.rescoring.repository import SourceStates
 from app.rescoring.service import RescoreService
 from app.safety.service import ScanBudget
@@ -212,6 +213,7 @@ async def _compose_services(resources: Resources) -> Services:
         metric_timeout=settings.metric_timeout_seconds,
         scan_budget=ScanBudget(settings.scan_model_bytes, settings.scan_file_bytes),
     )
+    source_states = SourceStates(resources.db)
     ingest = IngestService(
         jobs=job_repo,
         artifacts=artifacts,
@@ -222,6 +224,7 @@ async def _compose_services(resources: Resources) -> Services:
         audit=audit,
         policy=policy,
         mirror=mirror,
+        validators=SourceValidators(resources.upstream, source_states),
         gate_modes=settings.gate_modes,
     )
     rescoring = RescoreService(
@@ -233,7 +236,7 @@ async def _compose_services(resources: Resources) -> Services:
         rerating=LineageRerating(
             artifacts=artifacts, rating=rating, policy=policy, events=resources.events
         ),
-        states=SourceStates(resources.db),
+        states=source_states,
     )
     return Services(
         artifacts=artifacts,

@@ -41,6 +41,7 @@ from app.ports import EventBus
 from app.rating.entities import GateDecision, Rating
 from app.rating.gate import GatePolicy
 from app.rating.service import RatingService, Scored
+from app.rescoring.checks import SourceValidators
 from app.upstream.clients import Upstream, UpstreamView
 from app.upstream.session import Subject
 
@@ -67,6 +68,7 @@ class IngestPipeline:
         audit: AuditService,
         rerating: LineageRerating,
         mirror: MirrorService,
+        validators: SourceValidators,
     ) -> None:
         self._states = states
         self._artifacts = artifacts
@@ -77,6 +79,7 @@ class IngestPipeline:
         self._audit = audit
         self._rerating = rerating
         self._mirror = mirror
+        self._validators = validators
 
     async def run(
         self, job: IngestJob, *, attempt: int, final_attempt: bool, time_limit: float
@@ -120,6 +123,22 @@ class IngestPipeline:
         return ended
 
     async def _fetch_and_store(self, current: _Attempt, time_limit: float) -> None:
+        source, fetched, scored = await self._fetch_and_score(current, time_limit)
+        # The sources' validators are learned while the model is gated, copied and stored.
+        learning = (
+            None
+            if scored is None
+            else asyncio.ensure_future(self._learn(source.repo_id, scored.rating, current.job.id))
+        )
+        try:
+            await self._keep(current, source, fetched, scored, learning)
+        finally:
+            if learning is not None and not learning.done():
+                learning.cancel()  # rejected or failed: nothing to rescore
+
+    async def _fetch_and_score(
+        self, current: _Attempt, time_limit: float
+    ) -> tuple[SourceRef, FetchedSource, Scored | None]:
         job = current.job
         source = job.source or parse_source(job.url, job.type)  # a job queued before sources
         scored: Scored | None = None
@@ -142,6 +161,18 @@ class IngestPipeline:
                     job = current.job
         except TimeoutError:
             raise IngestTimeoutError(time_limit) from None
+        return source, fetched, scored
+
+    async def _keep(
+        self,
+        current: _Attempt,
+        source: SourceRef,
+        fetched: FetchedSource,
+        scored: Scored | None,
+        learning: asyncio.Future[None] | None,
+    ) -> None:
+        """Gate, copy and store what was fetched and scored, and end the job DONE."""
+        job = current.job
         rating = None
         if scored is not None:
             decision = self._policy.evaluate(scored.rating.metrics, scored.rating.net_score)
@@ -179,13 +210,25 @@ class IngestPipeline:
         )
         await self.record_stored(job, artifact)
         await publish_rating(self._events, artifact)
+        await self._rerate_lineage(artifact, job.id)
+        if learning is not None:
+            await learning
+        await self._states.finish(job, IngestState.DONE, stored=True)
+
+    async def _rerate_lineage(self, artifact: Artifact, job_id: str) -> None:
         try:
-            await self._rerating.after_store(artifact, job.id)
+            await self._rerating.after_store(artifact, job_id)
         except Exception:
             # The artifact is stored: its job is done. Its relatives keep their ratings until
             # the next change in their lineage.
-            log.warning("ingest %s: could not re-rate the lineage", job.id, exc_info=True)
-        await self._states.finish(job, IngestState.DONE, stored=True)
+            log.warning("ingest %s: could not re-rate the lineage", job_id, exc_info=True)
+
+    async def _learn(self, model_id: str, rating: Rating, job_id: str) -> None:
+        try:
+            await self._validators.learn(model_id, rating.revisions)
+        except Exception:
+            # The first rescore learns them instead, without a validator to send.
+            log.warning("ingest %s: could not learn its sources' validators", job_id, exc_info=True)
 
     async def _settle_identity(
         self, current: _Attempt, source: SourceRef, fetched: FetchedSource

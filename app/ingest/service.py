@@ -28,6 +28,7 @@ from app.mirror.service import MirrorService
 from app.ports import EventBus, JobQueue
 from app.rating.gate import DEFAULT_MODES, EntryPoint, GateMode, GatePolicy
 from app.rating.service import RatingService
+from app.rescoring.checks import SourceValidators
 from app.upstream.clients import Upstream
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class IngestService:
         audit: AuditService,
         policy: GatePolicy,
         mirror: MirrorService,
+        validators: SourceValidators,
         gate_modes: Mapping[EntryPoint, GateMode] = DEFAULT_MODES,
     ) -> None:
         self._jobs = jobs
@@ -74,6 +76,7 @@ class IngestService:
                 artifacts=artifacts, rating=rating, policy=policy, events=events
             ),
             mirror=mirror,
+            validators=validators,
         )
 
     def gate_mode(self, entry: EntryPoint) -> GateMode:
