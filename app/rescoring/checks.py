@@ -94,8 +94,16 @@ class SourceValidators:
         validator to ask again with: the first rescore is conditional already (GitHub's 304
         is free)."""
         sources = rated_sources(model_id, revisions)
-        if not sources:
+        known = await self._states.get_many([s.key for s in sources]) if sources else {}
+        # a source another model links, already known at the revision this rating saw, is
+        # asked nothing: a family of fine-tunes costs its linked repository one request
+        unknown = [
+            s
+            for s in sources
+            if (k := known.get(s.key)) is None or k.revision != s.rated_revision or not k.etag
+        ]
+        if not unknown:
             return
         async with self._upstream.session() as view:
             checks = SourceChecks(view, self._states, PassReport())
-            await asyncio.gather(*(checks.changed(s) for s in sources))
+            await asyncio.gather(*(checks.changed(s) for s in unknown))
