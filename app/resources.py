@@ -214,6 +214,10 @@ async def _compose_services(resources: Resources) -> Services:
         scan_budget=ScanBudget(settings.scan_model_bytes, settings.scan_file_bytes),
     )
     source_states = SourceStates(resources.db)
+    # one owner of lineage re-rating, for ingests and rescores alike
+    rerating = LineageRerating(
+        artifacts=artifacts, rating=rating, policy=policy, events=resources.events
+    )
     ingest = IngestService(
         jobs=job_repo,
         artifacts=artifacts,
@@ -224,6 +228,7 @@ async def _compose_services(resources: Resources) -> Services:
         audit=audit,
         policy=policy,
         mirror=mirror,
+        rerating=rerating,
         validators=SourceValidators(resources.upstream, source_states),
         gate_modes=settings.gate_modes,
     )
@@ -233,9 +238,7 @@ async def _compose_services(resources: Resources) -> Services:
         policy=policy,
         upstream=resources.upstream,
         events=resources.events,
-        rerating=LineageRerating(
-            artifacts=artifacts, rating=rating, policy=policy, events=resources.events
-        ),
+        rerating=rerating,
         states=source_states,
     )
     return Services(

@@ -14,6 +14,9 @@ from workers.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
+#: How long one worker's start-up pass keeps the others' from starting too.
+_UPGRADE_LEASE_SECONDS = 600.0
+
 
 class RescorePasses(BackgroundLoop):
     name = "rescore passes"
@@ -31,15 +34,18 @@ class RescorePasses(BackgroundLoop):
         return self._interval > 0
 
     async def _run(self) -> None:
-        await self._pass(outdated_only=True)  # a new scorer version rates again at once
+        # a new scorer version rates again at once; a start-up's lease is its own, so that
+        # it never holds back the first scheduled pass
+        await self._pass("upgrade", _UPGRADE_LEASE_SECONDS, outdated_only=True)
         while True:
             await asyncio.sleep(self._interval)
-            await self._pass(outdated_only=False)
+            # held for most of an interval: the next pass is due when it lapses
+            await self._pass("scheduled", self._interval * 0.9, outdated_only=False)
 
-    async def _pass(self, *, outdated_only: bool) -> None:
+    async def _pass(self, kind: str, lease_seconds: float, *, outdated_only: bool) -> None:
+        lease = f"{self._lease}:{kind}"
         try:
-            # the lease outlives a pass by nothing: it ends when the next one is due
-            if not await self._redis.set(self._lease, "1", nx=True, px=int(self._interval * 1000)):
+            if not await self._redis.set(lease, "1", nx=True, px=max(1, int(lease_seconds * 1000))):
                 return  # another worker runs this one
             report = await self._rescoring.rescore_all(outdated_only=outdated_only)
         except Exception as exc:  # noqa: BLE001 - an outage: the next pass tries again

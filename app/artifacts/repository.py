@@ -208,11 +208,13 @@ class ArtifactRepository:
             return None
         return replace(current, rating=rating, rating_history=history)
 
-    async def rated_model_ids(self) -> list[str]:
-        """Every model with a rating, in id order: what a rescore pass goes over."""
-        found = self._collection.find(
-            {"type": ArtifactType.MODEL.value, "rating": {"$ne": None}}, {"_id": 1}
-        )
+    async def rated_model_ids(self, *, not_scored_by: str | None = None) -> list[str]:
+        """Every model with a rating (rated by another scorer than ``not_scored_by``, when
+        given), in id order: what a rescore pass goes over."""
+        query: Document = {"type": ArtifactType.MODEL.value, "rating": {"$ne": None}}
+        if not_scored_by is not None:
+            query["rating.scorer_version"] = {"$ne": not_scored_by}
+        found = self._collection.find(query, {"_id": 1})
         return sorted([d["_id"] async for d in found], key=lambda i: (len(i), i))
 
     async def find_models(self, repo_ids: Sequence[str]) -> list[Artifact]:

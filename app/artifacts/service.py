@@ -130,8 +130,8 @@ class ArtifactService:
         async with self._changing():
             return await self._repo.set_rating(current, rating, record)
 
-    async def rated_model_ids(self) -> list[str]:
-        return await self._repo.rated_model_ids()
+    async def rated_model_ids(self, *, not_scored_by: str | None = None) -> list[str]:
+        return await self._repo.rated_model_ids(not_scored_by=not_scored_by)
 
     async def registered_parents(self, repo_ids: list[str]) -> list[RegisteredParent]:
         """How the registry knows each named parent model: one store round trip, none for a

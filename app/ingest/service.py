@@ -51,6 +51,7 @@ class IngestService:
         audit: AuditService,
         policy: GatePolicy,
         mirror: MirrorService,
+        rerating: LineageRerating,
         validators: SourceValidators,
         gate_modes: Mapping[EntryPoint, GateMode] = DEFAULT_MODES,
     ) -> None:
@@ -72,9 +73,7 @@ class IngestService:
             upstream=upstream,
             events=events,
             audit=audit,
-            rerating=LineageRerating(
-                artifacts=artifacts, rating=rating, policy=policy, events=events
-            ),
+            rerating=rerating,
             mirror=mirror,
             validators=validators,
         )

@@ -55,6 +55,11 @@ class SourceChecks:
             self._known.update(await self._states.get_many(keys))
             self._primed.update(keys)
 
+    def validated(self, source: Source) -> bool:
+        """Whether a validator is held for the revision ``source``'s rating saw (primed)."""
+        known = self._known.get(source.key)
+        return known is not None and known.revision == source.rated_revision and bool(known.etag)
+
     async def changed(self, source: Source) -> bool:
         future = self._asked.get(source.key)
         if future is None:
@@ -94,16 +99,12 @@ class SourceValidators:
         validator to ask again with: the first rescore is conditional already (GitHub's 304
         is free)."""
         sources = rated_sources(model_id, revisions)
-        known = await self._states.get_many([s.key for s in sources]) if sources else {}
-        # a source another model links, already known at the revision this rating saw, is
-        # asked nothing: a family of fine-tunes costs its linked repository one request
-        unknown = [
-            s
-            for s in sources
-            if (k := known.get(s.key)) is None or k.revision != s.rated_revision or not k.etag
-        ]
-        if not unknown:
+        if not sources:
             return
         async with self._upstream.session() as view:
             checks = SourceChecks(view, self._states, PassReport())
+            await checks.prime(sources)
+            # a source another model links, already known at the revision this rating saw, is
+            # asked nothing: a family of fine-tunes costs its linked repository one request
+            unknown = [s for s in sources if not checks.validated(s)]
             await asyncio.gather(*(checks.changed(s) for s in unknown))

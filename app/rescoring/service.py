@@ -102,7 +102,8 @@ class RescoreService:
         outdated_only: bool = False,
     ) -> PassReport:
         """Every rated model, a bounded number at once (with ``outdated_only``, only those
-        rated by another scorer version: nothing is asked upstream). A model whose check or
+        rated by another scorer version, found by the store's query: nothing is asked
+        upstream). A model whose check or
         scoring fails (an outage) is counted and left for the next pass."""
         started = time.perf_counter()
         report = PassReport()
@@ -123,7 +124,9 @@ class RescoreService:
                     if on_outcome is not None:
                         await on_outcome(outcome)
 
-            ids = await self._artifacts.rated_model_ids()
+            ids = await self._artifacts.rated_model_ids(
+                not_scored_by=SCORER_VERSION if outdated_only else None
+            )
             for at in range(0, len(ids), PASS_BATCH):  # one read of documents and validators
                 found = await self._artifacts.get_many(ids[at : at + PASS_BATCH])
                 batch = [
@@ -131,6 +134,7 @@ class RescoreService:
                     for a in found
                     if a is not None
                     and a.rating is not None
+                    # rated again meanwhile (by an ingest, say): current already
                     and not (outdated_only and a.rating.scorer_version == SCORER_VERSION)
                 ]
                 report.checked += len(batch)

@@ -202,3 +202,18 @@ async def test_a_rating_by_another_scorer_version_is_made_again(settings: Settin
     assert last["note"].startswith("rated by tmr-scorer/1.0")
     assert after["rating"]["scorerVersion"] != "tmr-scorer/1.0"
     assert again.rescored == 0
+
+
+async def test_the_workers_pass_rates_a_changed_model_on_its_own(
+    settings: Settings, hub: FakeHub
+) -> None:
+    scheduled = settings.model_copy(update={"rescore_interval": 1.0})
+    async with running_registry(scheduled) as registry:
+        whisper = await ingest(registry, WHISPER)
+        watcher = asyncio.create_task(registry.subscribe(RATING_CHANGED, id=whisper, limit=1))
+        await asyncio.sleep(0.3)  # let the subscription reach Redis
+        short = b"---\nlicense: apache-2.0\n---\n# Whisper tiny\n"
+        hub.commit_model(WHISPER, {"README.md": short}, "Shorten the card")
+        async with asyncio.timeout(30):
+            [pushed] = [e["data"]["ratingChanged"] for e in await watcher]
+    assert (pushed["artifactId"], pushed["reason"]) == (whisper, "UPSTREAM_CHANGED")
