@@ -19,6 +19,8 @@ import statistics
 import time
 from collections.abc import Callable
 
+from rich.filesize import decimal
+
 from app.mirror.entities import FilePart, RepoFile, part_of
 from app.safety.service import ModelWeightsScan, scan_model_weights
 from app.safety.weights import RangeReader
@@ -83,7 +85,7 @@ async def main(latency: float, runs: int, *, with_download: bool) -> None:
                 scan_seconds[repo_id] = statistics.median(times)
                 print(
                     f"{repo_id:34} {len(scan.files) + len(scan.unread):>12} "
-                    f"{_size(sent):>10} {_size(listed):>10} {scan_seconds[repo_id]:>7.3f}s"
+                    f"{decimal(sent):>10} {decimal(listed):>10} {scan_seconds[repo_id]:>7.3f}s"
                     f"  {scan.verdict.value}"
                 )
             if not with_download:
@@ -92,10 +94,11 @@ async def main(latency: float, runs: int, *, with_download: bool) -> None:
                 started = time.perf_counter()
                 received = await download(view, BIG, "pytorch_model.bin")
                 seconds = time.perf_counter() - started
+            scan = scan_seconds[BIG]
             print(
-                f"\n{BIG}: downloading {_size(received)} took {seconds:.1f} s; the scan read "
-                f"{_size(sent)} in {scan_seconds[BIG]:.3f} s: {seconds / scan_seconds[BIG]:,.0f}x "
-                f"faster, {received / max(sent, 1):,.0f}x fewer bytes"
+                f"\n{BIG}: downloading {decimal(received)} took {seconds:.1f} s; the scan read "
+                f"{decimal(sent)} in {scan:.3f} s: {seconds / scan:,.0f}x faster, "
+                f"{received / max(sent, 1):,.0f}x fewer bytes"
             )
 
 
@@ -107,13 +110,6 @@ async def _listing(upstream: Upstream, repo_id: str) -> list[RepoFile]:
 
 def _weights(path: str) -> bool:
     return part_of(path) is FilePart.WEIGHTS
-
-
-def _size(n: float) -> str:
-    for scale, unit in ((10**9, "GB"), (10**6, "MB"), (10**3, "kB")):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n:.0f} B"
 
 
 if __name__ == "__main__":
