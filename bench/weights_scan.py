@@ -94,10 +94,10 @@ async def main(latency: float, runs: int, *, with_download: bool) -> None:
                 started = time.perf_counter()
                 received = await download(view, BIG, "pytorch_model.bin")
                 seconds = time.perf_counter() - started
-            scan = scan_seconds[BIG]
+            took = scan_seconds[BIG]
             print(
                 f"\n{BIG}: downloading {decimal(received)} took {seconds:.1f} s; the scan read "
-                f"{decimal(sent)} in {scan:.3f} s: {seconds / scan:,.0f}x faster, "
+                f"{decimal(sent)} in {took:.3f} s: {seconds / took:,.0f}x faster, "
                 f"{received / max(sent, 1):,.0f}x fewer bytes"
             )
 
