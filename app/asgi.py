@@ -14,6 +14,7 @@ from litestar.di import Provide
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.errors import AppError
+from app.eventloop import settle_heap
 from app.http.access import provide_principal, require_token
 from app.http.deps import provide_services
 from app.http.errors import app_error_to_response, unexpected_error_to_response
@@ -33,7 +34,14 @@ def served_app() -> Litestar:
 
     settings = get_settings()
     configure_logging(json=use_json(settings.log_format), level=settings.log_level)
-    return create_app(settings)
+    return server_app(settings)
+
+
+def server_app(settings: Settings) -> Litestar:
+    """The app as a server process runs it: its heap settled once it has started."""
+    app = create_app(settings)
+    app.on_startup.append(settle_heap)
+    return app
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -219,12 +219,12 @@ async def _serve_async(settings: Settings, host: str, port: int, *, with_worker:
     # Imported here: `tmr worker` processes need neither the web stack nor the schema.
     import uvicorn  # noqa: PLC0415
 
-    from app.asgi import create_app  # noqa: PLC0415
+    from app.asgi import server_app  # noqa: PLC0415
     from workers.settings import supervised_worker  # noqa: PLC0415
 
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings),
+            server_app(settings),
             host=host,
             port=port,
             log_level="info",
