@@ -33,7 +33,9 @@ def served_app() -> Litestar:
     from app.observability.logs import configure_logging, use_json  # noqa: PLC0415
 
     settings = get_settings()
-    configure_logging(json=use_json(settings.log_format), level=settings.log_level)
+    configure_logging(
+        json=use_json(settings.log_format), level=settings.log_level, access=settings.access_log
+    )
     return server_app(settings)
 
 

@@ -129,7 +129,9 @@ def _run_server_process(args: argparse.Namespace) -> int:
     from app.settings import get_settings  # noqa: PLC0415
 
     settings = get_settings()
-    configure_logging(json=use_json(settings.log_format), level=settings.log_level)
+    configure_logging(
+        json=use_json(settings.log_format), level=settings.log_level, access=settings.access_log
+    )
     if args.command == "serve":
         if args.workers < 1:
             sys.stderr.write("tmr serve: --workers must be 1 or more\n")

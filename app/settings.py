@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.auth.entities import PUBLISHED_ADMIN_PASSWORD
-from app.observability.logs import LogFormat, LogLevel
+from app.observability.logs import AccessLog, LogFormat, LogLevel
 from app.rating.gate import DEFAULT_MODES, DEFAULT_REQUIREMENTS, EntryPoint, GateMode
 from app.safety.service import FILE_BUDGET, MODEL_BUDGET
 
@@ -165,6 +165,10 @@ class Settings(BaseSettings):
     #: JSON unless stderr is a terminal.
     log_format: LogFormat | None = None
     log_level: LogLevel = "INFO"
+    #: Which requests get an access line: "all", "errors" (answered 4xx or 5xx) or "off".
+    #: Like gunicorn, which writes none unless told, not every request: a line costs a tenth
+    #: of a small read's CPU, and /metrics counts every request by route, status and latency.
+    access_log: AccessLog = "errors"
     #: Port on which `tmr worker` serves its Prometheus metrics; unset, it serves none.
     #: (`tmr serve`'s in-process worker is counted in the API's own `/metrics`.)
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)

@@ -70,6 +70,7 @@ def served(tmp_path: Path, hub: FakeHub) -> Iterator[tuple[str, Path]]:
     port = free_port()
     env = _base_env() | {
         "TMR_DATA_DIR": str(tmp_path / "data"),
+        "TMR_ACCESS_LOG": "all",
         "TMR_HF_ENDPOINT": hub.url,
         "TMR_GITHUB_API_URL": hub.url,
     }

@@ -21,7 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.auth.entities import DEFAULT_ADMIN
 from app.embedded import free_port
-from app.observability.logs import configure_logging
+from app.observability.logs import ACCESS_LOGGER, AccessLog, configure_logging
 from app.settings import Settings
 from tests.fakehub import FakeHub
 from tests.support import queries
@@ -48,19 +48,30 @@ class CapturedLogs:
         return [line for line in self.lines() if line["event"] == event]
 
 
-@pytest.fixture
-def logs() -> Iterator[CapturedLogs]:
+@contextlib.contextmanager
+def captured(access: AccessLog) -> Iterator[CapturedLogs]:
     """The process's logging as `tmr` configures it, written to a buffer."""
     buffer = io.StringIO()
     root = logging.getLogger()
     level = root.level
-    handler = configure_logging(json=True, stream=buffer)
+    access_logger = logging.getLogger(ACCESS_LOGGER)
+    filters, disabled = list(access_logger.filters), access_logger.disabled
+    handler = configure_logging(json=True, stream=buffer, access=access)
     try:
         yield CapturedLogs(buffer)
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+        access_logger.filters[:] = filters
+        access_logger.disabled = disabled
         structlog.reset_defaults()
+
+
+@pytest.fixture
+def logs() -> Iterator[CapturedLogs]:
+    """With an access line for every request (TMR_ACCESS_LOG=all)."""
+    with captured("all") as logs:
+        yield logs
 
 
 @contextlib.asynccontextmanager
@@ -159,6 +170,23 @@ async def test_request_lines_are_json_carry_the_request_id_and_no_secret(
     assert "signature=[REDACTED]" in downloaded["event"]
     for secret in (PASSWORD, signature, token.removeprefix("bearer "), other_token):
         assert secret not in logs.text
+
+
+@pytest.mark.parametrize(("access", "logged"), [("errors", ["401"]), ("off", [])])
+async def test_the_access_log_keeps_what_it_is_told_to(
+    settings: Settings, access: AccessLog, logged: list[str]
+) -> None:
+    with captured(access) as logs:
+        async with (
+            running_registry(settings, worker=False) as registry,
+            over_http(registry.app) as http,
+        ):
+            assert (await http.get("/health")).status_code == 200
+            wrong = {"user": {"name": "nobody"}, "secret": {"password": "wrong-password"}}
+            assert (await http.put("/authenticate", json=wrong)).status_code == 401
+        lines = [line for line in logs.lines() if line["logger"] == "uvicorn.access"]
+    assert [line["event"].rsplit(" ", 1)[-1] for line in lines] == logged
+    assert all("PUT /authenticate" in line["event"] for line in lines)
 
 
 async def test_lines_written_while_a_job_runs_carry_its_job_id(
