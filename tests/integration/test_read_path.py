@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+from asyncio import Future
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+import pytest
 
 from app.artifacts.repository import to_document
 from app.settings import Settings
@@ -14,24 +17,12 @@ from app.storage import mongo
 from tests.support.builders import artifact
 from tests.support.registry import running_registry
 
-
-class _CountingExecutor(ThreadPoolExecutor):
-    def __init__(self) -> None:
-        super().__init__(max_workers=2)
-        self.submitted: list[str] = []
-
-    def submit(
-        self,
-        fn: Callable[..., Any],
-        /,
-        *args: Any,  # noqa: ANN401
-        **kwargs: Any,  # noqa: ANN401
-    ) -> Future[Any]:
-        self.submitted.append(getattr(fn, "__qualname__", repr(fn)))
-        return super().submit(fn, *args, **kwargs)
+T = TypeVar("T")
 
 
-async def test_reads_by_id_use_no_worker_thread(settings: Settings) -> None:
+async def test_reads_by_id_use_no_worker_thread(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = mongo.connect(settings.mongo_url or "")
     try:
         await client[settings.mongo_database]["artifacts"].insert_one(
@@ -41,14 +32,18 @@ async def test_reads_by_id_use_no_worker_thread(settings: Settings) -> None:
         await client.close()
     async with running_registry(settings, worker=False) as registry:
         loop = asyncio.get_running_loop()
-        counting = _CountingExecutor()
-        loop.set_default_executor(counting)
-        try:
-            for _ in range(3):
-                data = await registry.gql('{ artifact(id: "7") { id name type license } }')
-                rest = await registry.client.get("/artifacts/model/7")
-        finally:
-            counting.shutdown()
+        handed: list[str] = []
+        to_executor = loop.run_in_executor
+
+        def counted(executor: Executor | None, fn: Callable[..., T], *args: Any) -> Future[T]:  # noqa: ANN401
+            handed.append(getattr(fn, "__qualname__", repr(fn)))
+            return to_executor(executor, fn, *args)
+
+        monkeypatch.setattr(loop, "run_in_executor", counted)
+        for _ in range(3):
+            data = await registry.gql('{ artifact(id: "7") { id name type license } }')
+            rest = await registry.client.get("/artifacts/model/7")
+        monkeypatch.undo()
     assert data["artifact"]["name"] == "threadless"
     assert rest.status_code == 200, rest.text
-    assert counting.submitted == []
+    assert handed == []
