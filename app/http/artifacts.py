@@ -3,7 +3,8 @@
 Create and update queue an ingest (under the course contract's gate mode,
 TMR_GATE_MODE_REST_CREATE) and wait up to ``create_wait_seconds`` for its outcome: stored
 answers 201 (200 for an update) with the artifact, refused by an enforcing gate 424 with the
-failing metrics, still running 202 with the id it reserved, failed the error's status."""
+failing metrics, still running 202 with the id its artifact will have, failed the error's
+status."""
 
 from __future__ import annotations
 
@@ -166,7 +167,7 @@ async def _answer(
         case Failed(error=error):
             raise error
         case Pending(job=job):
-            pending = ArtifactMetadata(name=outcome.name, id=job.artifact_id, type=job.type)
+            pending = ArtifactMetadata(name=outcome.name, id=job.drawn_id, type=job.type)
             return Response(pending, status_code=HTTP_202_ACCEPTED)
 
 

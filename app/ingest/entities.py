@@ -80,9 +80,11 @@ class IngestJob:
     source_key: str
     requester: str
     state: IngestState
-    #: Id the stored artifact will get, fixed when the job is created so that a retried job
-    #: writes the same artifact instead of a second one.
-    artifact_id: str
+    #: Id the stored artifact gets: drawn once the gate has passed it (or it has no gate),
+    #: or earlier when a client waiting on it has to be told one, so a refused or failed
+    #: ingest leaves no gap in the ids. Once drawn it stays, so a retried job writes the same
+    #: artifact instead of a second one. An update's is the artifact it replaces.
+    artifact_id: str | None
     seq: int  # bumps on every transition; subscribers use it to drop duplicates
     history: tuple[StateChange, ...]
     created_at: datetime
@@ -111,6 +113,13 @@ class IngestJob:
         if self.source is not None:
             keys.add(lock_key(self.source.key))
         return frozenset(keys)
+
+    @property
+    def drawn_id(self) -> str:
+        """The artifact id, for the steps that run only once it has been drawn."""
+        if self.artifact_id is None:
+            raise RuntimeError(f"ingest {self.id} has no artifact id yet")
+        return self.artifact_id
 
     def to_event(self) -> dict[str, Any]:
         """The JSON published on every transition (dates as ISO 8601 strings)."""

@@ -52,8 +52,8 @@ class IngestIntake:
         existing = await self._artifacts.find_named(source.key)
         if existing is not None:
             raise DuplicateSourceError(existing.source.key, existing.id)
-        artifact_id = await self._artifacts.reserve_id()
-        return await self._queue_job(url, source, name, requester, mode, artifact_id=artifact_id)
+        # No artifact id yet: one is drawn once the gate passes it (app.ingest.pipeline).
+        return await self._queue_job(url, source, name, requester, mode, artifact_id=None)
 
     async def start_update(
         self, artifact_id: str, url: str, requester: str, mode: GateMode
@@ -75,7 +75,7 @@ class IngestIntake:
         requester: str,
         mode: GateMode,
         *,
-        artifact_id: str,
+        artifact_id: str | None,
         replaces: str | None = None,
     ) -> IngestJob:
         now = utcnow()

@@ -40,7 +40,8 @@ class Rejected:
 
 @dataclass(frozen=True, slots=True)
 class Pending:
-    """Still running (or its end could not be read yet): the client polls by the reserved id."""
+    """Still running (or its end could not be read yet): the client polls by the id drawn
+    for its artifact."""
 
     job: IngestJob
 
@@ -92,5 +93,5 @@ def failure(job: IngestJob, error: IngestError) -> AppError:
     if error.code in _BACKEND:
         return BackendUnavailableError(error.message)
     if error.code == "not_found":  # the artifact an update replaces was deleted meanwhile
-        return ArtifactNotFoundError(job.artifact_id)
+        return ArtifactNotFoundError(job.replaces or job.id)
     return IngestFailedError(error.message)

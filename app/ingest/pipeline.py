@@ -113,11 +113,15 @@ class IngestPipeline:
     async def fail(self, job: IngestJob, error: IngestError) -> IngestJob:
         """End the job FAILED, giving back the file copies earlier attempts kept for it."""
         ended = await self._states.finish(job, IngestState.FAILED, error)
-        if job.type is not ArtifactType.MODEL or ended.state is not IngestState.FAILED:
+        if (
+            job.type is not ArtifactType.MODEL
+            or ended.state is not IngestState.FAILED
+            or ended.artifact_id is None  # never past the gate: nothing was copied
+        ):
             return ended
         try:
-            kept = await self._artifacts.find(job.artifact_id) if job.replaces else None
-            await self._mirror.abandon(job.artifact_id, None if kept is None else kept.manifest)
+            kept = await self._artifacts.find(ended.artifact_id) if job.replaces else None
+            await self._mirror.abandon(ended.artifact_id, None if kept is None else kept.manifest)
         except Exception:
             log.warning("ingest %s: could not give back its file copies", job.id, exc_info=True)
         return ended
@@ -187,12 +191,13 @@ class IngestPipeline:
                 current.job, IngestState.STORING, files=current.job.files
             )
         if not job.state.terminal and job.state is not IngestState.STORING:  # no rating
+            job = await self._states.with_artifact_id(job, self._artifacts.reserve_id)
             job = current.job = await self._states.transition(job, IngestState.STORING)
         if job.state.terminal:  # ended meanwhile, given up on as crashed: store nothing
             return
         artifact = await self._artifacts.store(
             NewArtifact(
-                id=job.artifact_id,
+                id=job.drawn_id,
                 name=job.name or source.default_name,
                 source_url=job.url,
                 source=source,
@@ -242,14 +247,17 @@ class IngestPipeline:
             return settled
         job = current.job
         holder = await self._states.claim(settled.key, job.id)
-        if holder is not None and holder.artifact_id != job.artifact_id:
+        # another ingest of it, unless both are updates of the one artifact
+        if holder is not None and (job.replaces is None or holder.artifact_id != job.replaces):
+            # The conflict names the artifact the client's source will be found under.
+            holder = await self._states.with_artifact_id(holder, self._artifacts.reserve_id)
             raise DuplicateSourceError(
                 settled.key,
                 holder.artifact_id,
                 message=f"{settled.key} is being registered as artifact {holder.artifact_id}",
             )
         other = await self._artifacts.find_by_source(settled.key)
-        if other is not None and other.id != job.artifact_id:
+        if other is not None and other.id != job.replaces:
             await self._artifacts.add_alias(other.id, job.source_key)
             raise DuplicateSourceError(settled.key, other.id)
         return settled
@@ -277,7 +285,7 @@ class IngestPipeline:
         An update keeps what the version it replaces holds, whatever happens here."""
         job = current.job
         revision = fetched.snapshot.revision or "main"
-        kept = await self._artifacts.find(job.artifact_id) if job.replaces else None
+        kept = await self._artifacts.find(job.drawn_id) if job.replaces else None
         progress = JobProgress(job, self._publish_progress)
         try:
             async with self._upstream.session(subject=_subject(source)) as upstream:
@@ -287,7 +295,7 @@ class IngestPipeline:
                     return hub.open_file(source.repo_id, path, revision=revision)
 
                 return await self._mirror.mirror(
-                    job.artifact_id,
+                    job.drawn_id,
                     fetched.snapshot.repo_files,
                     open_file,
                     lambda path: hub.file_url(source.repo_id, path, revision=revision),
@@ -310,6 +318,8 @@ class IngestPipeline:
             mode=job.gate_mode,
         )
         refused = job.gate_mode.refuses(decision)
+        if not refused:  # it will be stored: now it takes an id
+            job = await self._states.with_artifact_id(job, self._artifacts.reserve_id)
         event = gate_event(
             job_id=job.id,
             url=job.url,
@@ -331,10 +341,11 @@ class IngestPipeline:
         )
         if not refused:
             return job
-        # The artifact never exists: the entry keeps the id the job reserved for it.
+        # The artifact never exists and took no id: the entry names the refused job (or the
+        # id a client waiting on it was told to poll).
         await self._audit.record(
             AuditAction.REJECT,
-            AuditedArtifact(job.artifact_id, job.name or source.default_name, job.type),
+            AuditedArtifact(job.artifact_id or job.id, job.name or source.default_name, job.type),
             user=job.requester,
             key=f"ingest:{job.id}:reject",
         )

@@ -120,7 +120,12 @@ class IngestRecovery:
 
     async def _end(self, job_id: str, error: IngestError) -> None:
         job = await self._ingest.abandon(job_id, error)
-        if job is not None and job.state is IngestState.FAILED and job.error == error:
+        if (
+            job is not None
+            and job.state is IngestState.FAILED
+            and job.error == error
+            and job.artifact_id is not None
+        ):
             # A worker that died between writing the bundle and the document left the
             # bundle behind.
             await self._blobs.delete(bundle_key(job.artifact_id, job.id))

@@ -63,13 +63,23 @@ class IngestJobRepository:
             )
             # A whole-document replace rather than $set/$push: one code path that every
             # MongoDB-protocol server handles alike.
+            # The artifact id too: one drawn meanwhile (``give_artifact_id``) is never undone.
             result = await self._jobs.replace_one(
-                {"_id": current.id, "seq": current.seq}, updated.to_document()
+                {"_id": current.id, "seq": current.seq, "artifact_id": current.artifact_id},
+                updated.to_document(),
             )
             if result.matched_count == 1:
                 return updated
             current = await self.get(job.id)
         raise BackendUnavailableError(f"ingest {job.id} is being updated by too many writers")
+
+    async def give_artifact_id(self, job_id: str, artifact_id: str) -> IngestJob | None:
+        """The job with ``artifact_id``, unless it has one already: then the job as it is,
+        its own id kept. None if the job is gone."""
+        await self._jobs.update_one(
+            {"_id": job_id, "artifact_id": None}, {"$set": {"artifact_id": artifact_id}}
+        )
+        return await self.get(job_id)
 
     async def unfinished(self, *, unchanged_since: datetime, limit: int) -> list[IngestJob]:
         """Live jobs (neither DONE nor FAILED) that have not changed since the given time,

@@ -132,17 +132,22 @@ class IngestService:
             job = await self.wait(job, seconds)
             if job.state is IngestState.DONE:
                 with as_registry():  # the uploader is answered with what was stored
-                    stored = await self._artifacts.get(job.artifact_id)
+                    stored = await self._artifacts.get(job.drawn_id)
                 return Stored(job, stored)
         except Exception:  # whatever failed, the job itself was accepted
             log.warning("watching accepted ingest %s failed", job.id, exc_info=True)
-            return Pending(job)
+            return await self._pending(job)
         if job.state is not IngestState.FAILED:
-            return Pending(job)
+            return await self._pending(job)
         error = job.error or IngestError("internal", "ingest failed")
         if error.code == GATE_REJECTED and job.gate is not None:
             return Rejected(job, job.gate)
         return Failed(job, failure(job, error))
+
+    async def _pending(self, job: IngestJob) -> Pending:
+        """Still running: the client polls by the id its artifact will have, drawn now if
+        the gate has not passed it yet (should the gate refuse it, that id stays unused)."""
+        return Pending(await self._states.with_artifact_id(job, self._artifacts.reserve_id))
 
     async def reset(self) -> None:
         """Back to an empty registry: queued jobs, job documents and in-flight locks,
@@ -166,7 +171,7 @@ class IngestService:
         job = await self._jobs.get(job_id)
         if job is None or job.state.terminal:
             return job
-        if job.state is IngestState.STORING:
+        if job.state is IngestState.STORING and job.artifact_id is not None:
             stored = await self._artifacts.find(job.artifact_id)
             if stored is not None and stored.ingest_id == job.id:
                 await self._pipeline.record_stored(job, stored)

@@ -7,7 +7,7 @@ subscriber that reads the document after subscribing never misses the outcome.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -42,6 +42,22 @@ class JobStates:
         if job is None:
             raise IngestJobNotFoundError(job_id)
         return job
+
+    async def with_artifact_id(
+        self, job: IngestJob, draw: Callable[[], Awaitable[str]]
+    ) -> IngestJob:
+        """The job with the id its artifact is stored under, drawn now if it has none yet.
+        The worker past the gate and a client told to poll may both ask: the first id written
+        is the job's for good."""
+        if job.artifact_id is not None:
+            return job
+        latest = await self.get(job.id)
+        if latest.artifact_id is not None:
+            return latest
+        given = await self._jobs.give_artifact_id(job.id, await draw())
+        if given is None:
+            raise IngestJobNotFoundError(job.id)
+        return given
 
     async def claim(self, source_key: str, job_id: str) -> IngestJob | None:
         """Take the source's in-flight lock; the job holding it, if another live one does."""

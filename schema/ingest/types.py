@@ -72,7 +72,7 @@ class IngestStatus:
     async def artifact(self, info: GraphQLInfo) -> Artifact | None:
         if not self.entity.stored:
             return None
-        found = await info.context.loaders.artifact.load(self.entity.artifact_id)
+        found = await info.context.loaders.artifact.load(self.entity.drawn_id)
         return None if found is None else Artifact.from_entity(found)
 
 

@@ -106,21 +106,38 @@ async def test_download_and_delete_are_recorded_and_outlive_the_artifact(
     assert actions((await log_page(registry, artifact_id))["edges"])[0] == "AUDIT"
 
 
-async def test_a_gate_rejection_records_reject_for_the_reserved_id(settings: Settings) -> None:
+async def test_a_gate_rejection_records_reject_naming_the_refused_job(
+    settings: Settings,
+) -> None:
     gated = settings.model_copy(update={"gate_enabled": True})
     async with running_registry(gated) as registry:
         final = await ingest(registry, "https://huggingface.co/parvk11/audience_classifier_model")
         assert final["error"]["code"] == "gate_rejected"
-        reserved = (await registry.services.ingest.get(final["id"])).artifact_id
+        assert (await registry.services.ingest.get(final["id"])).artifact_id is None
         edges = (await log_page(registry, None))["edges"]
     assert actions(edges) == ["REJECT"]
     node = edges[0]["node"]
     assert node["artifact"] == {
-        "id": reserved,
+        "id": final["id"],
         "name": "audience_classifier_model",
         "type": "MODEL",
     }
     assert node["user"] == DEFAULT_ADMIN
+
+
+async def test_refused_ingests_leave_no_gap_in_the_artifact_ids(settings: Settings) -> None:
+    gated = settings.model_copy(update={"gate_enabled": True})
+    async with running_registry(gated) as registry:
+        first = await ingest(registry, BERT)
+        refused = await ingest(registry, "https://huggingface.co/parvk11/audience_classifier_model")
+        missing = await registry.gql(
+            queries.INGEST, url="https://huggingface.co/acme/no-such-model", type="MODEL"
+        )
+        failed = await registry.subscribe(queries.PROGRESS, jobId=missing["ingest"]["job"]["id"])
+        second = await ingest(registry, IMDB, "DATASET")
+    assert refused["error"]["code"] == "gate_rejected"
+    assert failed[-1]["data"]["ingestProgress"]["state"] == "FAILED"
+    assert int(second["artifact"]["id"]) == int(first["artifact"]["id"]) + 1
 
 
 async def test_pages_walk_every_entry_once_and_entries_never_change(

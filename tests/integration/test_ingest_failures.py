@@ -67,12 +67,13 @@ async def test_a_failed_blob_write_leaves_no_document(settings: Settings, tmp_pa
 async def test_a_failed_document_write_removes_the_blob(settings: Settings) -> None:
     async with running_registry(settings, worker=False) as registry:
         job_id = (await start(registry, BERT))["job"]["id"]
-        job = await registry.services.ingest.get(job_id)
-        # Another document already holds the id this ingest reserved: MongoDB's unique _id
-        # refuses the insert after the bundle was written.
+        # Another document already holds the id this ingest will draw past the gate (the one
+        # after this draw): MongoDB's unique _id refuses the insert after the bundle was
+        # written.
+        drawn_id = str(int(await registry.services.artifacts.reserve_id()) + 1)
         client = mongo.connect(settings.mongo_url or "")
         try:
-            clash = replace(artifact(job.artifact_id, "someone/else", ingest_id="other"))
+            clash = replace(artifact(drawn_id, "someone/else", ingest_id="other"))
             await ArtifactRepository(client[settings.mongo_database]).insert(clash)
         finally:
             await client.close()
@@ -82,8 +83,9 @@ async def test_a_failed_document_write_removes_the_blob(settings: Settings) -> N
         assert failed.state is IngestState.FAILED
         assert failed.error is not None
         assert failed.error.code == "conflict"
-        assert not await blobs.exists(f"artifacts/{job.artifact_id}/{job_id}.zip")
-        assert (await registry.services.artifacts.get(job.artifact_id)).ingest_id == "other"
+        assert failed.artifact_id == drawn_id
+        assert not await blobs.exists(f"artifacts/{drawn_id}/{job_id}.zip")
+        assert (await registry.services.artifacts.get(drawn_id)).ingest_id == "other"
 
 
 async def test_a_retried_job_does_not_store_a_second_artifact(settings: Settings) -> None:

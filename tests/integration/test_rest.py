@@ -254,7 +254,7 @@ async def test_duplicates_conflict_and_bursts_get_unique_ids(settings: Settings)
         assert len(set(ids)) == len(sources)
 
 
-async def test_no_wait_answers_202_with_the_reserved_id(settings: Settings) -> None:
+async def test_no_wait_answers_202_with_the_id_its_artifact_gets(settings: Settings) -> None:
     async with running_registry(settings.model_copy(update={"create_wait_seconds": 0})) as registry:
         response = await registry.client.post("/artifact/model", json={"url": WHISPER})
         assert response.status_code == 202
@@ -262,6 +262,13 @@ async def test_no_wait_answers_202_with_the_reserved_id(settings: Settings) -> N
         assert body["type"] == "model"
         assert body["name"] == "whisper-tiny"
         assert body["id"].isdigit()
+        async with asyncio.timeout(30):  # polled by that id, it appears once stored
+            while (  # noqa: ASYNC110 - a client polls
+                polled := await registry.client.get(f"/artifacts/model/{body['id']}")
+            ).status_code == 404:
+                await asyncio.sleep(0.05)
+    assert polled.status_code == 200, polled.text
+    assert polled.json()["metadata"] == body
 
 
 async def test_bad_input_is_a_4xx_and_changes_nothing(settings: Settings, hub: FakeHub) -> None:
