@@ -38,7 +38,7 @@ async def _ingest_with_blip(
         async for ended in registry.services.ingest.watch(job.id):
             if ended.state.terminal:
                 break
-    read = await registry.client.get(f"/artifacts/model/{job.artifact_id}")
+    read = await registry.client.get(f"/artifacts/model/{ended.artifact_id}")
     bundle = await registry.client.get(read.json()["data"]["download_url"])
     return ended, bundle
 

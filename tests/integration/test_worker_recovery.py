@@ -264,7 +264,7 @@ async def test_a_run_that_lost_the_race_keeps_the_winners_bundle(
         monkeypatch.setattr(service._repo, "get", stale_get)
         again = await real_store(stored_versions[0])
         monkeypatch.undo()
-        read = await registry.client.get(f"/artifacts/model/{job.artifact_id}")
+        read = await registry.client.get(f"/artifacts/model/{again.id}")
         bundle = await registry.client.get(read.json()["data"]["download_url"])
     assert again.ingest_id == job.id
     assert bundle.status_code == 200
