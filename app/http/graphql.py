@@ -42,11 +42,14 @@ def graphql_controller(
         # GraphQL checks tokens itself, per field: its page and `authenticate` are open.
         opt = PUBLIC
         # strawberry builds each request's response object on a worker thread
-        # (sync_to_thread=True): a thread hop per request for a constructor call, most of the
-        # cost of a small query's dependencies. Built on the event loop instead.
+        # (sync_to_thread=True): a thread hop per request for a constructor call. Built on the
+        # event loop instead. And Litestar resolves the dependencies of one level in a task
+        # group, a task each, which costs more than these providers do: each names the one
+        # before it, so every level holds one and they run in turn on the request's task.
         dependencies: ClassVar[Dependencies] = {
             **base.dependencies,
-            "response": Provide(_fresh_response, sync_to_thread=False),
+            "response": Provide(_response_after, sync_to_thread=False),
+            "root_value": Provide(_no_root_value_after, sync_to_thread=False),
         }
 
         @property
@@ -60,7 +63,11 @@ def graphql_controller(
     return GraphQLController
 
 
-def _fresh_response() -> Response[Any]:
+def _no_root_value_after(custom_context: object) -> None:  # noqa: ARG001 - for order
+    return None
+
+
+def _response_after(root_value: None) -> Response[Any]:  # noqa: ARG001 - for order
     # What strawberry's own getter returns: headers and background tasks the resolvers add to.
     return Response({}, background=BackgroundTasks([]))
 
