@@ -39,5 +39,11 @@ async def require_token(
     view_as(principal)  # what the handler reads, it reads for this caller
 
 
-def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+def provide_principal(
+    request: Request[Any, Any, Any],
+    services: Services,  # noqa: ARG001 - for order
+) -> Principal:
+    """The caller the guard checked. It names ``services`` so that Litestar resolves the two
+    in turn on the request's task: dependencies of one level are resolved in a task group, a
+    task each, which costs more than these lookups (about 6% of a read by id)."""
     return cast("Principal", request.state.principal)
