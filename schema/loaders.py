@@ -5,6 +5,7 @@ whatever the number of artifacts on the page. The loaders of one page dispatch t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 
 from strawberry.dataloader import DataLoader
 
@@ -13,12 +14,33 @@ from app.services import Services
 
 
 class Loaders:
+    """Each loader is made when a request first uses it: most use one, or none."""
+
     def __init__(self, services: Services) -> None:
-        async def load_artifacts(ids: Sequence[str]) -> list[Artifact | None]:
-            return await services.artifacts.get_many(ids)
+        self._services = services
+
+    @cached_property
+    def artifact(self) -> DataLoader[str, Artifact | None]:
+        return DataLoader(load_fn=self._services.artifacts.get_many)
+
+    @cached_property
+    def model_by_repo(self) -> DataLoader[str, Artifact | None]:
+        """Registered models by upstream repo id (case-insensitive)."""
+        artifacts = self._services.artifacts
+
+        async def load_models(repo_ids: Sequence[str]) -> list[Artifact | None]:
+            found = {a.source.repo_id.lower(): a for a in await artifacts.find_models(repo_ids)}
+            return [found.get(r.lower()) for r in repo_ids]
+
+        return DataLoader(load_fn=load_models)
+
+    @cached_property
+    def children(self) -> DataLoader[str, list[Artifact]]:
+        """Registered models naming a repo id as their parent."""
+        artifacts = self._services.artifacts
 
         async def load_children(repo_ids: Sequence[str]) -> list[list[Artifact]]:
-            found = await services.artifacts.children(repo_ids)
+            found = await artifacts.children(repo_ids)
             by_parent: dict[str, list[Artifact]] = {r.lower(): [] for r in repo_ids}
             for child in found:
                 for link in child.parents:
@@ -26,14 +48,4 @@ class Loaders:
                         by_parent[key].append(child)
             return [by_parent[r.lower()] for r in repo_ids]
 
-        async def load_models(repo_ids: Sequence[str]) -> list[Artifact | None]:
-            found = {
-                a.source.repo_id.lower(): a for a in await services.artifacts.find_models(repo_ids)
-            }
-            return [found.get(r.lower()) for r in repo_ids]
-
-        self.artifact = DataLoader[str, Artifact | None](load_fn=load_artifacts)
-        #: Registered models by upstream repo id (case-insensitive).
-        self.model_by_repo = DataLoader[str, Artifact | None](load_fn=load_models)
-        #: Registered models naming a repo id as their parent.
-        self.children = DataLoader[str, list[Artifact]](load_fn=load_children)
+        return DataLoader(load_fn=load_children)
