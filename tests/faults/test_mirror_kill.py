@@ -66,7 +66,7 @@ async def test_a_worker_killed_mid_copy_is_continued_not_restarted(
     # what the killed attempt had copied was referenced again, not fetched again
     assert not copied_before_kill & refetched, (copied_before_kill, refetched)
     assert paths_before  # the first attempt did fetch them
-    artifact = await registry_artifact(settings, ended.artifact_id)
+    artifact = await registry_artifact(settings, ended.drawn_id)
     held = {f.sha256 for f in artifact}
     folder = settings.data_dir / "blobs" / "files"
     stored = {p.name for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")}
