@@ -51,13 +51,16 @@ class JobStates:
         is the job's for good."""
         if job.artifact_id is not None:
             return job
-        latest = await self.get(job.id)
-        if latest.artifact_id is not None:
-            return latest
-        given = await self._jobs.give_artifact_id(job.id, await draw())
-        if given is None:
-            raise IngestJobNotFoundError(job.id)
-        return given
+        drawn = (await self.get(job.id)).artifact_id
+        if drawn is None:
+            given = await self._jobs.give_artifact_id(job.id, await draw())
+            if given is None:
+                raise IngestJobNotFoundError(job.id)
+            drawn = given.artifact_id
+        # The caller's job with the id, not the stored one: what it has settled and not yet
+        # written (the source's canonical id) goes with its next transition. The id is set
+        # without a step, so its ``seq`` still matches the store's.
+        return replace(job, artifact_id=drawn)
 
     async def claim(self, source_key: str, job_id: str) -> IngestJob | None:
         """Take the source's in-flight lock; the job holding it, if another live one does."""

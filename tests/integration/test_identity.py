@@ -83,6 +83,25 @@ async def test_a_model_registered_by_its_legacy_id_is_stored_under_the_canonical
     assert legacy["error"]["existingId"] == bert_id
 
 
+async def test_a_dataset_by_its_legacy_id_ends_with_its_job_under_the_canonical_id(
+    settings: Settings,
+) -> None:
+    # A dataset has no gate: its id is drawn just before it is stored, after its identity
+    # was settled; the job keeps the settled source through that.
+    async with running_registry(settings) as registry:
+        created = await create(registry.client, "https://huggingface.co/datasets/imdb", "dataset")
+        assert created.status_code == 201, created.text
+        artifact_id = created.json()["metadata"]["id"]
+        artifact = (await registry.gql(ARTIFACT, id=artifact_id))["artifact"]
+        job = await registry.services.ingest.get(
+            (await registry.services.artifacts.get(artifact_id)).ingest_id
+        )
+    assert artifact["sourceKey"] == "hf:dataset:stanfordnlp/imdb"
+    assert job.artifact_id == artifact_id
+    assert job.source is not None
+    assert job.source.key == "hf:dataset:stanfordnlp/imdb"
+
+
 async def test_a_new_alias_over_graphql_ends_as_a_conflict_then_is_refused_at_once(
     settings: Settings,
 ) -> None:
