@@ -191,7 +191,7 @@ class IngestPipeline:
                 current.job, IngestState.STORING, files=current.job.files
             )
         if not job.state.terminal and job.state is not IngestState.STORING:  # no rating
-            job = await self._states.with_artifact_id(job, self._artifacts.reserve_id)
+            job = await self._states.with_artifact_id(job)
             job = current.job = await self._states.transition(job, IngestState.STORING)
         if job.state.terminal:  # ended meanwhile, given up on as crashed: store nothing
             return
@@ -250,7 +250,7 @@ class IngestPipeline:
         # another ingest of it, unless both are updates of the one artifact
         if holder is not None and (job.replaces is None or holder.artifact_id != job.replaces):
             # The conflict names the artifact the client's source will be found under.
-            holder = await self._states.with_artifact_id(holder, self._artifacts.reserve_id)
+            holder = await self._states.with_artifact_id(holder)
             raise DuplicateSourceError(
                 settled.key,
                 holder.artifact_id,
@@ -319,7 +319,7 @@ class IngestPipeline:
         )
         refused = job.gate_mode.refuses(decision)
         if not refused:  # it will be stored: now it takes an id
-            job = await self._states.with_artifact_id(job, self._artifacts.reserve_id)
+            job = await self._states.with_artifact_id(job)
         event = gate_event(
             job_id=job.id,
             url=job.url,

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.errors import BackendUnavailableError
@@ -76,10 +77,12 @@ class IngestJobRepository:
     async def give_artifact_id(self, job_id: str, artifact_id: str) -> IngestJob | None:
         """The job with ``artifact_id``, unless it has one already: then the job as it is,
         its own id kept. None if the job is gone."""
-        await self._jobs.update_one(
-            {"_id": job_id, "artifact_id": None}, {"$set": {"artifact_id": artifact_id}}
+        doc = await self._jobs.find_one_and_update(
+            {"_id": job_id, "artifact_id": None},
+            {"$set": {"artifact_id": artifact_id}},
+            return_document=ReturnDocument.AFTER,
         )
-        return await self.get(job_id)
+        return IngestJob.from_document(doc) if doc is not None else await self.get(job_id)
 
     async def unfinished(self, *, unchanged_since: datetime, limit: int) -> list[IngestJob]:
         """Live jobs (neither DONE nor FAILED) that have not changed since the given time,

@@ -61,7 +61,7 @@ class IngestService:
         self._events = events
         self._audit = audit
         self._gate_modes = dict(gate_modes)
-        self._states = JobStates(jobs, events)
+        self._states = JobStates(jobs, events, artifacts.reserve_id)
         self._intake = IngestIntake(
             jobs=jobs, states=self._states, artifacts=artifacts, queue=queue
         )
@@ -147,7 +147,7 @@ class IngestService:
     async def _pending(self, job: IngestJob) -> Pending:
         """Still running: the client polls by the id its artifact will have, drawn now if
         the gate has not passed it yet (should the gate refuse it, that id stays unused)."""
-        return Pending(await self._states.with_artifact_id(job, self._artifacts.reserve_id))
+        return Pending(await self._states.with_artifact_id(job))
 
     async def reset(self) -> None:
         """Back to an empty registry: queued jobs, job documents and in-flight locks,

@@ -33,9 +33,12 @@ def progress_channel(job_id: str) -> str:
 
 
 class JobStates:
-    def __init__(self, jobs: IngestJobRepository, events: EventBus) -> None:
+    def __init__(
+        self, jobs: IngestJobRepository, events: EventBus, draw_id: Callable[[], Awaitable[str]]
+    ) -> None:
         self._jobs = jobs
         self._events = events
+        self._draw_id = draw_id  # the next artifact id (the store's counter)
 
     async def get(self, job_id: str) -> IngestJob:
         job = await self._jobs.get(job_id)
@@ -43,9 +46,7 @@ class JobStates:
             raise IngestJobNotFoundError(job_id)
         return job
 
-    async def with_artifact_id(
-        self, job: IngestJob, draw: Callable[[], Awaitable[str]]
-    ) -> IngestJob:
+    async def with_artifact_id(self, job: IngestJob) -> IngestJob:
         """The job with the id its artifact is stored under, drawn now if it has none yet.
         The worker past the gate and a client told to poll may both ask: the first id written
         is the job's for good."""
@@ -53,7 +54,7 @@ class JobStates:
             return job
         drawn = (await self.get(job.id)).artifact_id
         if drawn is None:
-            given = await self._jobs.give_artifact_id(job.id, await draw())
+            given = await self._jobs.give_artifact_id(job.id, await self._draw_id())
             if given is None:
                 raise IngestJobNotFoundError(job.id)
             drawn = given.artifact_id
